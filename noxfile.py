@@ -1,0 +1,79 @@
+"""Development tasks: `nox` runs tests, lint, typecheck and examples; `nox -s bench` measures."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["tests", "lint", "typecheck", "examples"]
+
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+
+def _expose_pyenv_interpreters() -> None:
+    # pyenv's shims answer only for the active versions; activating every installed one
+    # lets nox find python3.10 ... python3.13 on a machine that manages them with pyenv.
+    if "PYENV_VERSION" in os.environ or shutil.which("pyenv") is None:
+        return
+    found = subprocess.run(["pyenv", "versions", "--bare"], capture_output=True, text=True)
+    versions = [v for v in found.stdout.split() if v[:1].isdigit() and "/" not in v]
+    if versions:
+        os.environ["PYENV_VERSION"] = ":".join(sorted(versions, reverse=True))
+
+
+_expose_pyenv_interpreters()
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """Run the test suite (pass pytest options after `--`)."""
+    session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "test"))
+    session.run("pytest", "--cov", "--cov-report=term:skip-covered", *session.posargs)
+
+
+@nox.session(python="3.12")
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.12")
+def typecheck(session: nox.Session) -> None:
+    """pyright in strict mode over the package and its tests."""
+    session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "typecheck"))
+    session.run("pyright")
+
+
+@nox.session(python="3.12")
+def examples(session: nox.Session) -> None:
+    """Run every example offline (set the variables each file names to use a real endpoint)."""
+    session.install("-e", ".")
+    for path in sorted((ROOT / "examples").glob("*.py")):
+        session.log(f"example: {path.name}")
+        session.run("python", str(path))
+
+
+@nox.session(python="3.12", default=False)
+def bench(session: nox.Session) -> None:
+    """Build-time, memory and import benchmarks against pydantic and the peer libraries."""
+    session.install("-e", ".", *_bench_peers())
+    session.run("python", "tests/bench/bench_build.py", *session.posargs)
+
+
+def _bench_peers() -> list[str]:
+    return [
+        "openai-agents",
+        "pydantic-ai-slim",
+        "langchain-core",
+        "fastmcp",
+    ]

@@ -1,0 +1,205 @@
+"""Lossless re-shapings for restricted schemas, and their inverse on incoming arguments.
+
+Strict modes (OpenAI, Anthropic) demand closed objects with every property required, so a
+few shapes must travel in another form. Each mapping below has a schema side, used when a
+definition is rendered, and a value side, ``repair_arguments``, used when a call comes back:
+
+============================  ======================================  ====================
+Python parameter              strict-mode shape                        mapped back by
+============================  ======================================  ====================
+``x: int = 5`` (optional)     required, nullable: ``null`` = default    dropping the null
+``d: dict[str, T]``           list of ``{"key": ..., "value": ...}``   rebuilding the dict
+``t: tuple[A, B]``            object ``{"0": A, "1": B}``              rebuilding the list
+``m: dict`` (free-form)       JSON-encoded string                      ``json.loads``
+============================  ======================================  ====================
+
+The repair runs only after the validator rejected the arguments as sent, so a call that is
+valid as it is never pays for it, and a repair can only turn an invalid input into a valid
+one: it never changes the meaning of an input the function would accept. Models also often
+send a nested object or list as a JSON string; that is repaired the same way.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = [
+    "accepts_null",
+    "dict_as_pairs",
+    "free_object_as_json",
+    "is_free_object",
+    "is_map",
+    "repair_arguments",
+    "tuple_as_object",
+]
+
+_MAX_DEPTH = 64  # deeper values are left alone; the validator reports them as they are
+
+
+def is_map(schema: dict[str, Any]) -> bool:
+    """``dict[K, V]``: an object schema with typed additional properties and no named ones."""
+    extra = schema.get("additionalProperties")
+    return (
+        schema.get("type") == "object"
+        and not schema.get("properties")
+        and isinstance(extra, dict)
+        and bool(extra)  # pyright: ignore[reportUnknownArgumentType]
+    )
+
+
+def is_free_object(schema: dict[str, Any]) -> bool:
+    """``dict`` / ``dict[str, Any]``: an object that may hold anything."""
+    if schema.get("type") != "object" or schema.get("properties"):
+        return False
+    extra = schema.get("additionalProperties", True)
+    return extra is True or extra == {}
+
+
+def dict_as_pairs(key_schema: dict[str, Any], value_schema: dict[str, Any]) -> dict[str, Any]:
+    """The strict-mode stand-in for ``dict[K, V]``: a list of key/value objects."""
+    return {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"key": key_schema, "value": value_schema},
+            "required": ["key", "value"],
+            "additionalProperties": False,
+        },
+    }
+
+
+def tuple_as_object(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The strict-mode stand-in for a fixed-length tuple: an object keyed "0", "1", ..."""
+    return {
+        "type": "object",
+        "properties": {str(i): item for i, item in enumerate(items)},
+        "required": [str(i) for i in range(len(items))],
+        "additionalProperties": False,
+    }
+
+
+def free_object_as_json(description: str | None) -> dict[str, Any]:
+    """The strict-mode stand-in for a free-form object: its JSON text."""
+    note = "A JSON object, encoded as a string."
+    return {"type": "string", "description": f"{description} ({note})" if description else note}
+
+
+def accepts_null(schema: Any, defs: dict[str, Any]) -> bool:
+    """Whether ``null`` is a valid value under ``schema`` (so it cannot mean "use the default")."""
+    if not isinstance(schema, dict) or not schema:
+        return True  # {} is Any
+    ref = schema.get("$ref")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+    if isinstance(ref, str):
+        return accepts_null(defs.get(ref.rsplit("/", 1)[-1], {}), defs)
+    kind = schema.get("type")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+    if kind == "null" or (isinstance(kind, list) and "null" in kind):
+        return True
+    if None in schema.get("enum", ()) or ("const" in schema and schema["const"] is None):  # pyright: ignore[reportUnknownMemberType]
+        return True
+    branches: list[Any] = schema.get("anyOf") or schema.get("oneOf") or []  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+    if any(accepts_null(b, defs) for b in branches):
+        return True
+    return (
+        kind is None
+        and not branches
+        and "enum" not in schema
+        and "const" not in schema
+        and "$ref" not in schema
+    )
+
+
+def repair_arguments(value: Any, schema: dict[str, Any]) -> Any:
+    """Map ``value`` back from strict-mode shapes under the neutral ``schema``.
+
+    Returns ``value`` itself (the same object) when nothing needed mapping.
+    """
+    return _repair(value, schema, schema.get("$defs", {}), 0)
+
+
+def _repair(value: Any, schema: Any, defs: dict[str, Any], depth: int) -> Any:
+    if depth > _MAX_DEPTH or not isinstance(schema, dict):
+        return value
+    ref = schema.get("$ref")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+    if isinstance(ref, str):
+        schema = defs.get(ref.rsplit("/", 1)[-1], {})
+    branches: list[Any] = schema.get("anyOf") or schema.get("oneOf") or []  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+    if branches:
+        for branch in branches:
+            repaired = _repair(value, branch, defs, depth + 1)
+            if repaired is not value:
+                return repaired
+        return value
+    kind = schema.get("type")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+    if kind == "object":
+        return _repair_object(value, schema, defs, depth)  # pyright: ignore[reportUnknownArgumentType]
+    if kind == "array":
+        return _repair_array(value, schema, defs, depth)  # pyright: ignore[reportUnknownArgumentType]
+    return value
+
+
+def _decoded(value: Any, expected: type) -> Any:
+    """A structured value that arrived as JSON text, decoded; else the value unchanged."""
+    if isinstance(value, str):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            return value
+        if isinstance(decoded, expected):
+            return decoded
+    return value
+
+
+def _repair_object(value: Any, schema: dict[str, Any], defs: dict[str, Any], depth: int) -> Any:
+    original = value
+    value = _decoded(value, dict)
+    if is_map(schema) and isinstance(value, list):
+        value = _pairs_to_dict(value)  # pyright: ignore[reportUnknownArgumentType]
+    if not isinstance(value, dict):
+        return original
+    properties: dict[str, Any] = schema.get("properties") or {}
+    required = set(schema.get("required", ()))
+    extra = schema.get("additionalProperties")
+    repaired: dict[str, Any] = {}
+    changed = value is not original
+    for key, item in value.items():  # pyright: ignore[reportUnknownVariableType]
+        sub = properties.get(key, extra)  # pyright: ignore[reportUnknownArgumentType]
+        if (
+            item is None
+            and key in properties
+            and key not in required
+            and not accepts_null(sub, defs)
+        ):
+            changed = True  # strict mode's "null means use the default"
+            continue
+        new = _repair(item, sub, defs, depth + 1)
+        changed = changed or new is not item
+        repaired[key] = new  # pyright: ignore[reportUnknownArgumentType]
+    return repaired if changed else original
+
+
+def _pairs_to_dict(items: list[Any]) -> Any:
+    if all(isinstance(i, dict) and set(i) == {"key", "value"} for i in items):  # pyright: ignore[reportUnknownArgumentType]
+        return {i["key"]: i["value"] for i in items}
+    return items
+
+
+def _repair_array(value: Any, schema: dict[str, Any], defs: dict[str, Any], depth: int) -> Any:
+    original = value
+    value = _decoded(value, list)
+    prefix: list[Any] | None = schema.get("prefixItems")
+    if prefix is not None and isinstance(value, dict):
+        keys = [str(i) for i in range(len(value))]  # pyright: ignore[reportUnknownArgumentType]
+        if sorted(value) == sorted(keys):  # pyright: ignore[reportUnknownArgumentType]
+            value = [value[k] for k in keys]
+    if not isinstance(value, list):
+        return original
+    items_schema = schema.get("items")
+    repaired: list[Any] = []
+    changed = value is not original
+    for index, item in enumerate(value):  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+        sub = prefix[index] if prefix is not None and index < len(prefix) else items_schema
+        new = _repair(item, sub, defs, depth + 1)
+        changed = changed or new is not item
+        repaired.append(new)
+    return repaired if changed else original

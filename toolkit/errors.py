@@ -1,0 +1,82 @@
+"""Every exception toolkit raises, in one tree.
+
+```
+ToolkitError                      base of everything below
+├── ToolDefinitionError           a developer mistake, found when a tool is defined or rendered
+│                                 (unsupported parameter, bad name, docstring mismatch,
+│                                 a schema a provider format cannot express)
+└── ToolError                     raised on purpose by tool code: its message goes to the model
+```
+
+Definition errors never stop at the first mistake: they collect every problem of the
+function and render them together, each naming the function, the parameter and the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["DefinitionProblem", "ToolDefinitionError", "ToolError", "ToolkitError"]
+
+
+class ToolkitError(Exception):
+    """Base class of every exception raised by toolkit."""
+
+
+@dataclass(frozen=True, slots=True)
+class DefinitionProblem:
+    """One mistake in a tool definition.
+
+    Attributes:
+        function: The qualified name of the function being turned into a tool.
+        parameter: The parameter at fault, or ``None`` when the problem is the whole tool.
+        message: What is wrong and how to fix it.
+    """
+
+    function: str
+    parameter: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = (
+            f"parameter {self.parameter!r} of {self.function}" if self.parameter else self.function
+        )
+        return f"{where}: {self.message}"
+
+
+class ToolDefinitionError(ToolkitError, TypeError):
+    """A function cannot become a tool as written, or its schema cannot be rendered.
+
+    Raised when ``@tool`` is applied (or when a definition is requested for a provider
+    format that cannot express the schema). ``problems`` lists every mistake found.
+    It subclasses ``TypeError`` because it is a mistake in how code is typed or declared.
+    """
+
+    problems: tuple[DefinitionProblem, ...]
+
+    def __init__(self, problems: Sequence[DefinitionProblem]) -> None:
+        self.problems = tuple(problems)
+        if len(self.problems) == 1:
+            text = str(self.problems[0])
+        else:
+            lines = "\n".join(f"  - {p}" for p in self.problems)
+            text = f"{len(self.problems)} problems in tool definition:\n{lines}"
+        super().__init__(text)
+
+    @classmethod
+    def single(cls, function: str, parameter: str | None, message: str) -> ToolDefinitionError:
+        """Build the error for exactly one problem."""
+        return cls([DefinitionProblem(function, parameter, message)])
+
+
+class ToolError(ToolkitError):
+    """Raise inside a tool to send exactly this message to the model as an error result.
+
+    Use it for failures the model can act on ("no flight on that date; try another day"),
+    as opposed to bugs, whose type and message are reported instead.
+    """
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)

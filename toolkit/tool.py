@@ -1,0 +1,336 @@
+"""``@tool`` and ``Tool``: a Python callable that also knows how to present itself to a model.
+
+A ``Tool`` is called exactly like the function it wraps. It also carries the tool name,
+description and JSON Schema, validates untrusted arguments with the validator compiled at
+decoration time, and renders itself for every provider format (cached per format).
+"""
+
+from __future__ import annotations
+
+import json
+import types
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Literal, cast, overload
+
+from pydantic import ValidationError
+from typing_extensions import ParamSpec, Self, TypeVar
+
+from toolkit._lossless import repair_arguments
+from toolkit.context import Context
+from toolkit.schema import FunctionSchema, build_function_schema, caller_namespace
+
+if TYPE_CHECKING:
+    from toolkit.formats import Change, FormatName
+
+__all__ = ["Tool", "ToolAnnotations", "tool"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolAnnotations:
+    """Hints about a tool's behaviour, sent where a protocol has a place for them (MCP).
+
+    Attributes:
+        title: A human-readable title.
+        read_only: The tool does not modify its environment.
+        destructive: The tool may perform destructive updates.
+        idempotent: Calling it again with the same arguments has no further effect.
+        open_world: The tool reaches entities outside a closed domain (the web, say).
+    """
+
+    title: str | None = None
+    read_only: bool | None = None
+    destructive: bool | None = None
+    idempotent: bool | None = None
+    open_world: bool | None = None
+
+
+class Tool(Generic[P, R]):
+    """A callable with a name, a description, a JSON Schema and a compiled validator.
+
+    Create one with ``@tool``. Calling it calls the wrapped function unchanged.
+
+    Attributes:
+        name: The tool name the model calls.
+        description: What the tool does, for the model.
+        parameters: The neutral JSON Schema of the arguments (shared: do not mutate).
+        strict: Whether definitions are rendered in strict mode unless told otherwise.
+        annotations: Behaviour hints, or ``None``.
+    """
+
+    __slots__ = (
+        "__name__",
+        "__qualname__",
+        "__wrapped__",
+        "_definitions",
+        "_fn",
+        "_schema",
+        "annotations",
+        "description",
+        "name",
+        "strict",
+    )
+
+    name: str
+    description: str
+    strict: bool
+    annotations: ToolAnnotations | None
+
+    def __init__(
+        self,
+        fn: Callable[P, R],
+        schema: FunctionSchema,
+        *,
+        strict: bool = False,
+        annotations: ToolAnnotations | None = None,
+    ) -> None:
+        self._fn = fn
+        self._schema = schema
+        self.name = schema.name
+        self.description = schema.description
+        self.strict = strict
+        self.annotations = annotations
+        self._definitions: dict[tuple[str, bool], tuple[dict[str, Any], tuple[Change, ...]]] = {}
+        self.__wrapped__ = fn
+        self.__name__ = getattr(fn, "__name__", schema.name)
+        self.__qualname__ = schema.qualname
+
+    # -- the function, unchanged -------------------------------------------------------------
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Call the wrapped function exactly as if it were not decorated."""
+        return self._fn(*args, **kwargs)
+
+    def __get__(self, instance: object, owner: type | None = None) -> Self:
+        # A method decorated in a class body: bind it like a function would be, keeping
+        # the schema (which never included self/cls).
+        fn: Any = self._fn
+        if isinstance(fn, classmethod):
+            bound = fn.__get__(instance, owner)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        elif isinstance(fn, staticmethod) or instance is None:
+            return self
+        else:
+            bound = types.MethodType(fn, instance)
+        clone = object.__new__(type(self))
+        for slot in Tool.__slots__:
+            object.__setattr__(clone, slot, object.__getattribute__(self, slot))
+        clone._fn = bound
+        clone.__wrapped__ = bound
+        return clone
+
+    def __repr__(self) -> str:
+        return f"<Tool {self.name!r} of {self.__qualname__}>"
+
+    # -- the model's side ----------------------------------------------------------------------
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The JSON Schema of the arguments the model sends (an object schema)."""
+        return self._schema.parameters
+
+    @property
+    def is_async(self) -> bool:
+        """Whether the wrapped function is a coroutine function."""
+        return self._schema.is_async
+
+    @property
+    def return_annotation(self) -> Any:
+        """The resolved return annotation (``inspect.Parameter.empty`` when there is none)."""
+        return self._schema.return_annotation
+
+    def definition(
+        self, format: FormatName = "openai", *, strict: bool | None = None
+    ) -> dict[str, Any]:
+        """The tool definition in a provider's wire format, ready to send.
+
+        Args:
+            format: ``"openai"``, ``"openai-responses"``, ``"anthropic"``, ``"workers-ai"``,
+                ``"gemini"`` or ``"mcp"``.
+            strict: Render for strict mode (closed objects, every property required, optional
+                ones nullable). Defaults to the tool's own ``strict``; ignored by formats
+                without a strict mode.
+
+        The result is cached and shared between calls: copy it before changing it.
+
+        Raises:
+            ToolDefinitionError: the schema cannot be expressed in that format.
+            ValueError: the format is unknown.
+        """
+        return self._render(format, strict)[0]
+
+    def changes(
+        self, format: FormatName = "openai", *, strict: bool | None = None
+    ) -> tuple[Change, ...]:
+        """What rendering for ``format`` had to change in the neutral schema, and whether
+        information was lost (a constraint moved into a description, a keyword dropped...)."""
+        return self._render(format, strict)[1]
+
+    def _render(
+        self, format: FormatName, strict: bool | None
+    ) -> tuple[dict[str, Any], tuple[Change, ...]]:
+        key = (format, self.strict if strict is None else strict)
+        cached = self._definitions.get(key)
+        if cached is None:
+            from toolkit.formats import get_format
+
+            cached = get_format(format).render_tool(self, strict=key[1])
+            self._definitions[key] = cached
+        return cached
+
+    # -- validated calls -------------------------------------------------------------------------
+
+    def validate(
+        self, arguments: str | bytes | Mapping[str, Any]
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Validate a model's arguments (a JSON string or a mapping) against the signature.
+
+        Arguments sent in the shapes strict-mode schemas use (``null`` for a parameter with a
+        default, a list of key/value pairs for a dict, structured values sent as JSON strings)
+        are mapped back first. Returns the positional and keyword arguments for the call,
+        without the injected ones.
+
+        Raises:
+            pydantic.ValidationError: the arguments do not fit, with every failing location.
+        """
+        validator = self._schema.validator
+        try:
+            if isinstance(arguments, (str, bytes)):
+                return cast(
+                    "tuple[tuple[Any, ...], dict[str, Any]]", validator.validate_json(arguments)
+                )
+            return cast(
+                "tuple[tuple[Any, ...], dict[str, Any]]", validator.validate_python(arguments)
+            )
+        except ValidationError:
+            repaired = _repaired(arguments, self._schema.parameters)
+            if repaired is None:
+                raise
+        return cast("tuple[tuple[Any, ...], dict[str, Any]]", validator.validate_python(repaired))
+
+    def call(
+        self, arguments: str | bytes | Mapping[str, Any], *, context: Context[Any] | None = None
+    ) -> R:
+        """Validate ``arguments`` and call the function (sync tools; use ``acall`` for async).
+
+        Raises:
+            pydantic.ValidationError: invalid arguments; the function was not called.
+            TypeError: the tool is async.
+        """
+        if self._schema.is_async:
+            raise TypeError(f"tool {self.name!r} is async: use 'await tool.acall(...)'")
+        args, kwargs = self._bind(self.validate(arguments), context)
+        return self._fn(*args, **kwargs)  # pyright: ignore[reportCallIssue]
+
+    async def acall(
+        self, arguments: str | bytes | Mapping[str, Any], *, context: Context[Any] | None = None
+    ) -> Any:
+        """Validate ``arguments`` and call the function, awaiting it if it is async.
+
+        A sync tool runs in the calling thread; the registry decides about thread pools.
+        """
+        args, kwargs = self._bind(self.validate(arguments), context)
+        result = self._fn(*args, **kwargs)  # pyright: ignore[reportCallIssue]
+        if self._schema.is_async:
+            return await cast("Awaitable[Any]", result)
+        return result
+
+    def _bind(
+        self, validated: tuple[tuple[Any, ...], dict[str, Any]], context: Context[Any] | None
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Insert the injected parameters into the validated arguments."""
+        schema = self._schema
+        if not schema.injections:
+            return validated
+        args, kwargs = validated
+        if context is None:
+            context = Context(deps=None, tool_name=self.name)
+        positional = iter(args)
+        full_args = tuple(
+            (_injected_value(slot.kind, context) if slot is not None else next(positional))
+            for slot in schema.call_order
+        )
+        kwargs = dict(kwargs)
+        for injection in schema.injections:
+            if not injection.positional:
+                kwargs[injection.name] = _injected_value(injection.kind, context)
+        return full_args, kwargs
+
+
+def _injected_value(kind: Literal["context", "deps"], context: Context[Any]) -> Any:
+    return context if kind == "context" else context.deps
+
+
+def _repaired(arguments: str | bytes | Mapping[str, Any], schema: dict[str, Any]) -> Any | None:
+    """The arguments mapped back from strict-mode shapes, or ``None`` if nothing changed."""
+    if isinstance(arguments, (str, bytes)):
+        try:
+            arguments = json.loads(arguments)
+        except ValueError:
+            return None
+    repaired = repair_arguments(arguments, schema)
+    return None if repaired is arguments else repaired
+
+
+@overload
+def tool(fn: Callable[P, R], /) -> Tool[P, R]: ...
+@overload
+def tool(
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    strict: bool = False,
+    param_descriptions: Mapping[str, str] | None = None,
+    docstring_mismatch: Literal["error", "warn"] = "error",
+    annotations: ToolAnnotations | None = None,
+) -> Callable[[Callable[P, R]], Tool[P, R]]: ...
+def tool(
+    fn: Callable[P, R] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    strict: bool = False,
+    param_descriptions: Mapping[str, str] | None = None,
+    docstring_mismatch: Literal["error", "warn"] = "error",
+    annotations: ToolAnnotations | None = None,
+) -> Tool[P, R] | Callable[[Callable[P, R]], Tool[P, R]]:
+    """Turn a function into a ``Tool``: ``@tool`` or ``@tool(name=..., ...)``.
+
+    Works on functions and async functions, methods in a class body, bound methods,
+    classmethods and staticmethods, ``functools.partial`` objects, callable objects and
+    ``functools.wraps`` wrappers. Everything is read and checked once, here.
+
+    Args:
+        fn: The callable (when used as ``@tool`` without parentheses).
+        name: The tool name; defaults to the function's ``__name__`` (required for lambdas).
+        description: Overrides the description taken from the docstring.
+        strict: Render definitions in strict mode by default, and refuse untyped parameters.
+        param_descriptions: Parameter descriptions that win over ``Field``/``Annotated`` and
+            the docstring.
+        docstring_mismatch: ``"error"`` (default) or ``"warn"`` when the docstring documents a
+            parameter the signature lacks.
+        annotations: Behaviour hints (read-only, destructive...) for protocols that carry them.
+
+    Raises:
+        ToolDefinitionError: listing every problem found, each naming the parameter and the fix.
+    """
+    localns = caller_namespace(1)
+
+    def decorate(function: Callable[P, R]) -> Tool[P, R]:
+        schema = build_function_schema(
+            function,
+            name=name,
+            description=description,
+            param_descriptions=param_descriptions,
+            require_types=strict,
+            docstring_mismatch=docstring_mismatch,
+            localns=localns,
+        )
+        return Tool(function, schema, strict=strict, annotations=annotations)
+
+    if fn is not None:
+        return decorate(fn)
+    return decorate
