@@ -125,7 +125,13 @@ def _repair(value: Any, schema: Any, defs: dict[str, Any], depth: int) -> Any:
         schema = defs.get(ref.rsplit("/", 1)[-1], {})
     branches: list[Any] = schema.get("anyOf") or schema.get("oneOf") or []  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
     if branches:
-        for branch in branches:
+        # Re-shape only for a branch that cannot take the value as it came: under
+        # ``list[int] | str`` the text "[1, 2]" is a valid string and must stay one, and under
+        # ``dict[str, str] | list[dict[str, str]]`` a list of key/value objects stays a list.
+        # (The validator rejected the call as a whole, maybe for another argument, so this
+        # value may well be valid as it is.)
+        as_is = [b for b in branches if _takes_as_is(value, b, defs)]
+        for branch in as_is or branches:
             repaired = _repair(value, branch, defs, depth + 1)
             if repaired is not value:
                 return repaired
@@ -136,6 +142,25 @@ def _repair(value: Any, schema: Any, defs: dict[str, Any], depth: int) -> Any:
     if kind == "array":
         return _repair_array(value, schema, defs, depth)  # pyright: ignore[reportUnknownArgumentType]
     return value
+
+
+_JSON_TYPES: tuple[tuple[type, str], ...] = ((str, "string"), (list, "array"), (dict, "object"))
+
+
+def _takes_as_is(value: Any, schema: Any, defs: dict[str, Any]) -> bool:
+    """Whether ``schema`` has the JSON type of ``value`` (a string, array or object) as it is."""
+    if not isinstance(schema, dict):
+        return True
+    ref = schema.get("$ref")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+    if isinstance(ref, str):
+        schema = defs.get(ref.rsplit("/", 1)[-1], {})
+    if not schema:
+        return True  # {} is Any
+    kind = schema.get("type")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+    for python_type, json_type in _JSON_TYPES:
+        if isinstance(value, python_type):
+            return kind == json_type or (isinstance(kind, list) and json_type in kind)
+    return False
 
 
 def _decoded(value: Any, expected: type) -> Any:

@@ -17,7 +17,7 @@ import types
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from pydantic import PydanticSchemaGenerationError, PydanticUserError, TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
@@ -130,13 +130,16 @@ def build_function_schema(
         )
 
     try:
-        signature = inspect.signature(fn)
+        # A classmethod object (``@tool`` above ``@classmethod``) is not callable, so
+        # inspect.signature rejects it; read its function (``cls`` is skipped below).
+        signature = inspect.signature(fn.__func__ if isinstance(fn, classmethod) else fn)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
     except (TypeError, ValueError) as exc:
         raise ToolDefinitionError.single(qualname, None, f"has no readable signature ({exc})")
     hints = _resolve_hints(target, localns, qualname, problems)
     parsed_doc = parse_docstring(_docstring_of(fn, target))
 
     skip_receiver = _is_unbound_method(fn, target, signature)
+    bound_by_partial = _partial_keywords(fn)
     kept: list[inspect.Parameter] = []
     annotations: dict[str, Any] = {}
     annotated_docs: dict[str, str] = {}
@@ -145,6 +148,10 @@ def build_function_schema(
     for index, param in enumerate(signature.parameters.values()):
         # def method(self, ...) decorated in a class body: the instance is bound later
         if index == 0 and skip_receiver:
+            continue
+        # partial(f, rate=0.9): inspect keeps `rate` as an overridable keyword; the model
+        # must not override what the developer bound
+        if param.name in bound_by_partial:
             continue
         hint = hints.get(param.name, param.annotation)
         injection_kind = _injection_kind(hint)
@@ -175,7 +182,8 @@ def build_function_schema(
                         qualname,
                         param.name,
                         f"{what or 'it'} has no type annotation; annotate it "
-                        f"(e.g. {param.name}: str) so the model knows what to send",
+                        # the fix for **kwargs is `**kwargs: str`, not `kwargs: str`
+                        f"(e.g. {what or param.name}: str) so the model knows what to send",
                     )
                 )
                 continue
@@ -240,6 +248,14 @@ def _underlying_function(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn
 
 
+def _partial_keywords(fn: Callable[..., Any]) -> frozenset[str]:
+    names: set[str] = set()
+    while isinstance(fn, functools.partial):
+        names.update(fn.keywords)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+        fn = fn.func  # pyright: ignore[reportUnknownMemberType]
+    return frozenset(names)
+
+
 def _default_name(fn: Callable[..., Any], target: Callable[..., Any]) -> str:
     if isinstance(fn, types.FunctionType | types.MethodType | functools.partial) or (
         target is not getattr(type(fn), "__call__", None)
@@ -281,7 +297,7 @@ def _resolve_hints(
     local = dict(localns) if localns else None
     try:
         return get_type_hints(target, localns=local, include_extras=True)
-    except Exception:  # noqa: BLE001 - any failure is re-diagnosed per parameter below
+    except Exception:
         pass
     # Find which annotation fails, so the error can name it.
     hints: dict[str, Any] = {}
@@ -292,7 +308,7 @@ def _resolve_hints(
         probe.__annotations__ = {key: annotation}
         try:
             hints[key] = get_type_hints(probe, localns=local, include_extras=True)[key]
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             where = None if key == "return" else key
             problems.append(
                 DefinitionProblem(
@@ -311,6 +327,12 @@ def _injection_kind(hint: Any) -> InjectionKind | None:
         if any(isinstance(m, _InjectedMarker) for m in metadata):
             return "deps"
         hint = inner
+    if get_origin(hint) in (Union, types.UnionType):
+        # ctx: Context | None = None (so that direct calls may omit it) is still the call's
+        # context; left in the schema, it would let the model forge one.
+        members = [a for a in get_args(hint) if a is not type(None)]
+        if len(members) == 1:
+            hint = members[0]
     if hint is Context or get_origin(hint) is Context:
         return "context"
     return None
@@ -397,7 +419,7 @@ def _diagnose(
     for param in params:
         try:
             TypeAdapter(param.annotation)
-        except Exception as inner:  # noqa: BLE001
+        except Exception as inner:
             first_line = str(inner).splitlines()[0]
             problems.append(
                 DefinitionProblem(

@@ -13,12 +13,27 @@ __all__ = ["ANTHROPIC_STRICT", "GEMINI", "OPENAI_STRICT", "WORKERS_AI", "paramet
 
 _STANDARD = frozenset(
     {
-        "enum", "const", "default", "examples", "format", "pattern", "minLength", "maxLength",
-        "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf",
-        "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties",
+        "enum",
+        "const",
+        "default",
+        "examples",
+        "format",
+        "pattern",
+        "minLength",
+        "maxLength",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "multipleOf",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "minProperties",
+        "maxProperties",
         "propertyNames",
     }
-)  # fmt: skip
+)
 
 OPENAI_STRICT = Rules(
     keywords=frozenset(
@@ -35,7 +50,7 @@ OPENAI_STRICT = Rules(
             "minItems",
             "maxItems",
         }
-    ),  # fmt: skip
+    ),
     strict=True,
     formats=frozenset(
         {"date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid"}
@@ -86,7 +101,7 @@ GEMINI = Rules(
             "maxProperties",
             "default",
         }
-    ),  # fmt: skip
+    ),
     refs="all",
     type_lists=False,
     nullable_keyword=True,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from toolkit._lossless import (
     accepts_null,
@@ -28,10 +28,20 @@ __all__ = ["Change", "Rules", "convert_schema"]
 # Keywords that shape the walk itself; every other keyword is checked against the rules.
 _STRUCTURAL = frozenset(
     {
-        "type", "properties", "required", "additionalProperties", "items", "prefixItems",
-        "anyOf", "oneOf", "allOf", "$ref", "$defs", "description",
+        "type",
+        "properties",
+        "required",
+        "additionalProperties",
+        "items",
+        "prefixItems",
+        "anyOf",
+        "oneOf",
+        "allOf",
+        "$ref",
+        "$defs",
+        "description",
     }
-)  # fmt: skip
+)
 
 # Constraints the validator enforces that can be told to the model in words instead.
 _IN_WORDS: dict[str, Callable[[Any], str]] = {
@@ -53,6 +63,7 @@ _IN_WORDS: dict[str, Callable[[Any], str]] = {
     "const": lambda v: f"must be {json.dumps(v)}",
     "enum": lambda v: "one of " + ", ".join(json.dumps(x) for x in v),
 }
+_KEY_ORDER = {key: i for i, key in enumerate(_IN_WORDS)}
 # Keywords that carry nothing a model needs; dropping them loses nothing.
 _NOISE = frozenset({"title", "discriminator", "examples", "$schema", "$id", "$comment"})
 
@@ -134,7 +145,7 @@ class _Walk:
     def node(self, schema: Any, path: str, *, optional: bool = False, default: Any = None) -> Any:
         if not isinstance(schema, dict):
             return schema
-        schema = dict(schema)  # pyright: ignore[reportUnknownArgumentType]
+        schema = cast("dict[str, Any]", dict(schema))  # pyright: ignore[reportUnknownArgumentType]
         if "$ref" in schema:
             schema = self.ref(schema, path)
             if "$ref" in schema:
@@ -158,13 +169,14 @@ class _Walk:
             schema = self.object(schema, path)
         elif kind == "array":
             schema = self.array(schema, path)
-        elif not set(schema) - {"description", "default"}:
-            if self.rules.strict or not self.rules.free_objects:
-                raise self.refuse(
-                    path,
-                    f"a value of any type cannot be expressed in {self.rules.dialect}'s "
-                    "strict schemas; give the parameter a concrete type",
-                )
+        elif not set(schema) - {"description", "default"} and (
+            self.rules.strict or not self.rules.free_objects
+        ):
+            raise self.refuse(
+                path,
+                f"a value of any type cannot be expressed in {self.rules.dialect}'s "
+                "schemas; give the parameter a concrete type",
+            )
         return self.finish(schema, path, optional, default)
 
     def ref(self, schema: dict[str, Any], path: str) -> dict[str, Any]:
@@ -234,9 +246,11 @@ class _Walk:
         for key, sub in properties.items():
             optional = key not in required
             new_props[key] = self.node(
-                sub, f"{path}.properties.{key}", optional=optional and rules.strict,
+                sub,
+                f"{path}.properties.{key}",
+                optional=optional and rules.strict,
                 default=sub.get("default") if isinstance(sub, dict) else None,  # pyright: ignore[reportUnknownMemberType]
-            )  # fmt: skip
+            )
         if new_props or "properties" in schema:
             schema["properties"] = new_props
         schema.pop("propertyNames", None)
@@ -284,10 +298,13 @@ class _Walk:
             self.string_enums(schema, path, words)
         if optional:
             schema.pop("default", None)  # said below, together with how to ask for it
-        for key in list(schema):
-            if key in _STRUCTURAL or key in rules.keywords:
-                if key != "format" or rules.formats is None or schema[key] in rules.formats:
-                    continue
+        # In a fixed order, so descriptions do not depend on pydantic's key order.
+        for key in sorted(schema, key=lambda k: _KEY_ORDER.get(k, -1)):
+            allowed = key in _STRUCTURAL or key in rules.keywords
+            if allowed and (
+                key != "format" or rules.formats is None or schema[key] in rules.formats
+            ):
+                continue
             value = schema.pop(key)
             if key in _NOISE:
                 continue
