@@ -352,3 +352,33 @@ def test_long_names_are_shortened_deterministically_and_stay_distinct() -> None:
     assert codec.wire_name(a) == codec.wire_name(a)
     assert codec.wire_name(a) != codec.wire_name(b)
     assert get_format("mcp").wire_name(a) == a
+
+
+def test_anthropic_strict_closes_objects_but_keeps_optionals_optional() -> None:
+    params = _strict_params(weather, "anthropic")
+    assert params["required"] == ["city"]
+    assert params["additionalProperties"] is False
+    assert params["properties"]["unit"]["default"] == "c"
+
+
+def test_openai_strict_refs_stand_alone() -> None:
+    @tool
+    def f(p: Annotated[Point, Field(description="Where to go.")]) -> None:
+        """F."""
+
+    params = _strict_params(f)
+    assert params["properties"]["p"] == {
+        "anyOf": [{"$ref": "#/$defs/Point"}],
+        "description": "Where to go.",
+    }
+
+
+def test_workers_ai_describes_every_property_and_drops_null_branches() -> None:
+    @tool
+    def f(user_id: int, note: str | None = None) -> None:
+        """F."""
+
+    props = f.definition("workers-ai")["parameters"]["properties"]
+    assert props["user_id"] == {"type": "integer", "description": "User id"}
+    assert props["note"] == {"type": "string", "description": "Note"}
+    assert f.call({"user_id": 1, "note": None}) is None

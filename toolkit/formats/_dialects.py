@@ -52,6 +52,8 @@ OPENAI_STRICT = Rules(
         }
     ),
     strict=True,
+    require_all=True,
+    ref_siblings=False,
     formats=frozenset(
         {"date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid"}
     ),
@@ -61,7 +63,8 @@ OPENAI_STRICT = Rules(
 )
 
 ANTHROPIC_STRICT = Rules(
-    keywords=frozenset({"enum", "const", "pattern", "format", "default"}),
+    keywords=frozenset({"enum", "const", "pattern", "format", "default", "minItems"}),
+    min_items_at_most=1,
     strict=True,
     formats=frozenset(
         {
@@ -83,7 +86,14 @@ ANTHROPIC_STRICT = Rules(
     dialect="Anthropic strict tool use",
 )
 
-WORKERS_AI = Rules(keywords=_STANDARD, refs="non-recursive", dialect="Workers AI")
+WORKERS_AI = Rules(
+    keywords=_STANDARD,
+    refs="non-recursive",
+    type_lists=False,
+    drop_null_branch=True,
+    describe_properties=True,
+    dialect="Workers AI",
+)
 
 GEMINI = Rules(
     keywords=frozenset(

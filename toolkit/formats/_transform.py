@@ -90,7 +90,7 @@ class Rules:
 
     Attributes:
         keywords: Keywords (beyond the structural ones) that may pass through unchanged.
-        strict: Close every object, require every property, make optional ones nullable.
+        strict: Close every object (and map the shapes a closed object cannot hold).
         refs: ``"keep"`` $refs, inline the ``"non-recursive"`` ones, or inline ``"all"``
             (and refuse recursive types).
         type_lists: ``["string", "null"]`` is allowed (otherwise use anyOf or nullable).
@@ -104,6 +104,11 @@ class Rules:
         ref_siblings: A ``$ref`` may carry a sibling ``description``.
         recursion: Recursive types (a ``$ref`` back to an enclosing definition) are allowed.
         formats: The ``format`` values allowed (``None``: any); others are told in words.
+        require_all: Every property is required; optional ones become nullable (needs strict).
+        drop_null_branch: An optional property's ``null`` branch is removed (``null`` and
+            absence mean the same for it).
+        describe_properties: Every top-level property must have a description.
+        min_items_at_most: The largest ``minItems`` allowed; larger ones are told in words.
         dialect: The provider's name, for messages.
     """
 
@@ -120,6 +125,10 @@ class Rules:
     upper_types: bool = False
     ref_siblings: bool = True
     recursion: bool = True
+    require_all: bool = False
+    drop_null_branch: bool = False
+    describe_properties: bool = False
+    min_items_at_most: int | None = None
     formats: frozenset[str] | None = None
     dialect: str = ""
 
@@ -245,17 +254,23 @@ class _Walk:
         new_props: dict[str, Any] = {}
         for key, sub in properties.items():
             optional = key not in required
+            if optional and rules.drop_null_branch and isinstance(sub, dict):
+                sub = _without_null_branch(sub)  # pyright: ignore[reportUnknownArgumentType]
             new_props[key] = self.node(
                 sub,
                 f"{path}.properties.{key}",
-                optional=optional and rules.strict,
+                optional=optional and rules.require_all,
                 default=sub.get("default") if isinstance(sub, dict) else None,  # pyright: ignore[reportUnknownMemberType]
             )
+            if rules.describe_properties and path == "$" and not new_props[key].get("description"):
+                new_props[key]["description"] = key.replace("_", " ").capitalize()
         if new_props or "properties" in schema:
             schema["properties"] = new_props
         schema.pop("propertyNames", None)
         if rules.strict:
-            schema["required"] = list(new_props)
+            schema["required"] = list(new_props) if rules.require_all else required
+            if not schema["required"]:
+                del schema["required"]
             if extra not in (None, False):
                 self.change(path, "extra keys are not allowed in strict mode", lossy=True)
             schema["additionalProperties"] = False
@@ -301,6 +316,8 @@ class _Walk:
         # In a fixed order, so descriptions do not depend on pydantic's key order.
         for key in sorted(schema, key=lambda k: _KEY_ORDER.get(k, -1)):
             allowed = key in _STRUCTURAL or key in rules.keywords
+            if key == "minItems" and rules.min_items_at_most is not None:
+                allowed = allowed and schema[key] <= rules.min_items_at_most
             if allowed and (
                 key != "format" or rules.formats is None or schema[key] in rules.formats
             ):
@@ -419,6 +436,18 @@ def convert_schema(
         if inlined:
             walk.change("$", f"$defs inlined: {', '.join(inlined)}", lossy=False)
     return converted, walk.changes
+
+
+def _without_null_branch(schema: dict[str, Any]) -> dict[str, Any]:
+    """``X | None = None`` as plain ``X``: for an optional property, absence says the same."""
+    branches = schema.get("anyOf")
+    if not isinstance(branches, list) or {"type": "null"} not in branches:
+        return schema
+    rest = [b for b in branches if b != {"type": "null"}]  # pyright: ignore[reportUnknownVariableType]
+    if len(rest) != 1 or schema.get("default", None) is not None:  # pyright: ignore[reportUnknownArgumentType]
+        return schema
+    merged = {**rest[0], **{k: v for k, v in schema.items() if k not in ("anyOf", "default")}}
+    return merged
 
 
 def _recursive_defs(defs: dict[str, Any]) -> frozenset[str]:
