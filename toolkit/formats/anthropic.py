@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CODEC", "AnthropicCodec"]
 
-NAMES = NameRule("a-zA-Z0-9_-", 64)
+NAMES = NameRule("a-zA-Z0-9_-", 128)
 
 
 class AnthropicCodec:
@@ -22,7 +22,7 @@ class AnthropicCodec:
     name: Literal["anthropic"] = "anthropic"
 
     def wire_name(self, name: str) -> str:
-        """``^[a-zA-Z0-9_-]{1,64}$``."""
+        """``^[a-zA-Z0-9_-]{1,128}$``."""
         return NAMES.legal(name)
 
     def render_tool(
