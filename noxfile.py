@@ -23,7 +23,9 @@ def _expose_pyenv_interpreters() -> None:
     # lets nox find python3.10 ... python3.13 on a machine that manages them with pyenv.
     if "PYENV_VERSION" in os.environ or shutil.which("pyenv") is None:
         return
-    found = subprocess.run(["pyenv", "versions", "--bare"], capture_output=True, text=True)
+    found = subprocess.run(
+        ["pyenv", "versions", "--bare"], capture_output=True, text=True, check=False
+    )
     versions = [v for v in found.stdout.split() if v[:1].isdigit() and "/" not in v]
     if versions:
         os.environ["PYENV_VERSION"] = ":".join(sorted(versions, reverse=True))

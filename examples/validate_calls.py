@@ -48,9 +48,12 @@ def main() -> None:
     try:
         tag_counts.call('{"text": 42, "limit": "many"}')
     except ValidationError as error:
-        for problem in error.errors():
-            print(problem["loc"], "->", problem["msg"])
-        assert [p["loc"] for p in error.errors()] == [("text",), ("limit",)]
+        problems = error.errors()
+    else:
+        raise AssertionError("invalid arguments were accepted")
+    for problem in problems:
+        print(problem["loc"], "->", problem["msg"])
+    assert [p["loc"] for p in problems] == [("text",), ("limit",)]
 
     print(asyncio.run(slow_echo.acall('{"message": "hello"}')))
 

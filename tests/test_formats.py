@@ -55,7 +55,7 @@ def nothing() -> None:
     """Take no arguments."""
 
 
-# -- shapes ------------------------------------------------------------------------------------
+# -- shapes ----------------------------------------------------------------------------------------
 
 
 def test_openai_chat_shape() -> None:
@@ -142,7 +142,7 @@ def test_every_format_has_a_codec_named_after_it() -> None:
         assert get_format(name).name == name
 
 
-# -- strict mode ---------------------------------------------------------------------------------
+# -- strict mode -----------------------------------------------------------------------------------
 
 
 def _strict_params(t: Any, format: str = "openai") -> dict[str, Any]:
@@ -219,7 +219,9 @@ def test_strict_maps_dict_tuple_and_free_objects_and_calls_map_back() -> None:
 
 def test_strict_moves_unsupported_constraints_into_words() -> None:
     @tool
-    def f(code: Annotated[str, Field(min_length=2, max_length=4)], n: Annotated[int, Field(ge=1)]) -> None:
+    def f(
+        code: Annotated[str, Field(min_length=2, max_length=4)], n: Annotated[int, Field(ge=1)]
+    ) -> None:
         """F."""
 
     openai = _strict_params(f)
@@ -229,7 +231,10 @@ def test_strict_moves_unsupported_constraints_into_words() -> None:
     }
     assert openai["properties"]["n"] == {"minimum": 1, "type": "integer"}  # supported by OpenAI
     anthropic = _strict_params(f, "anthropic")
-    assert anthropic["properties"]["n"] == {"type": "integer", "description": "Constraints: at least 1."}
+    assert anthropic["properties"]["n"] == {
+        "type": "integer",
+        "description": "Constraints: at least 1.",
+    }
 
 
 def test_strict_refuses_any_typed_values_naming_the_parameter() -> None:
@@ -291,7 +296,7 @@ def test_gemini_schema_subset() -> None:
     assert "anyOf" not in rendered
 
 
-# -- MCP -----------------------------------------------------------------------------------------------
+# -- MCP -------------------------------------------------------------------------------------------
 
 
 def test_mcp_output_schema_and_annotations() -> None:
@@ -320,7 +325,7 @@ def test_mcp_wraps_non_object_results_and_omits_none() -> None:
     assert "outputSchema" not in nothing.definition("mcp")
 
 
-# -- names -----------------------------------------------------------------------------------------------
+# -- names -----------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,7 @@ send a nested object or list as a JSON string; that is repaired the same way.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 __all__ = [
     "accepts_null",
@@ -98,7 +98,7 @@ def accepts_null(schema: Any, defs: dict[str, Any]) -> bool:
     if None in schema.get("enum", ()) or ("const" in schema and schema["const"] is None):  # pyright: ignore[reportUnknownMemberType]
         return True
     branches: list[Any] = schema.get("anyOf") or schema.get("oneOf") or []  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-    if any(accepts_null(b, defs) for b in branches):
+    if any(accepts_null(b, defs) for b in branches):  # pyright: ignore[reportUnknownVariableType]
         return True
     return (
         kind is None
@@ -130,8 +130,8 @@ def _repair(value: Any, schema: Any, defs: dict[str, Any], depth: int) -> Any:
         # ``dict[str, str] | list[dict[str, str]]`` a list of key/value objects stays a list.
         # (The validator rejected the call as a whole, maybe for another argument, so this
         # value may well be valid as it is.)
-        as_is = [b for b in branches if _takes_as_is(value, b, defs)]
-        for branch in as_is or branches:
+        as_is = [b for b in branches if _takes_as_is(value, b, defs)]  # pyright: ignore[reportUnknownVariableType]
+        for branch in cast("list[Any]", as_is or branches):
             repaired = _repair(value, branch, defs, depth + 1)
             if repaired is not value:
                 return repaired
@@ -159,7 +159,7 @@ def _takes_as_is(value: Any, schema: Any, defs: dict[str, Any]) -> bool:
     kind = schema.get("type")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
     for python_type, json_type in _JSON_TYPES:
         if isinstance(value, python_type):
-            return kind == json_type or (isinstance(kind, list) and json_type in kind)
+            return kind == json_type or (isinstance(kind, list) and json_type in kind)  # pyright: ignore[reportUnknownVariableType]
     return False
 
 

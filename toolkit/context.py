@@ -47,3 +47,8 @@ class _InjectedMarker:
 
 Injected: Any = _InjectedMarker()
 """Marks a parameter as supplied from ``Context.deps``: ``db: Annotated[Database, Injected]``."""
+
+
+def is_injected_marker(value: object) -> bool:
+    """Whether ``value`` is the ``Injected`` marker (for the schema builder)."""
+    return isinstance(value, _InjectedMarker)

@@ -161,7 +161,7 @@ def _parse(doc: str) -> ParsedDocstring:
             parsed = _GOOGLE_PARSER.parse(sections)
         else:
             parsed = docstring_parser.parse(sections, _OTHER_PARSER_STYLES[style])
-    except (docstring_parser.ParseError, ValueError):
+    except docstring_parser.ParseError:
         return ParsedDocstring(description, {}, None, style)
 
     params: dict[str, str] = {}

@@ -23,7 +23,7 @@ from pydantic import PydanticSchemaGenerationError, PydanticUserError, TypeAdapt
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import CoreSchema, SchemaValidator, core_schema
 
-from toolkit.context import Context, _InjectedMarker
+from toolkit.context import Context, is_injected_marker
 from toolkit.docstrings import parse_docstring
 from toolkit.errors import DefinitionProblem, ToolDefinitionError
 
@@ -129,12 +129,17 @@ def build_function_schema(
             )
         )
 
+    # A classmethod object (``@tool`` above ``@classmethod``) is not callable, so
+    # inspect.signature rejects it; read its function (``cls`` is skipped below).
+    readable: Any = fn
+    if isinstance(readable, classmethod):
+        readable = readable.__func__  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
     try:
-        # A classmethod object (``@tool`` above ``@classmethod``) is not callable, so
-        # inspect.signature rejects it; read its function (``cls`` is skipped below).
-        signature = inspect.signature(fn.__func__ if isinstance(fn, classmethod) else fn)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+        signature = inspect.signature(readable)
     except (TypeError, ValueError) as exc:
-        raise ToolDefinitionError.single(qualname, None, f"has no readable signature ({exc})")
+        raise ToolDefinitionError.single(
+            qualname, None, f"has no readable signature ({exc})"
+        ) from exc
     hints = _resolve_hints(target, localns, qualname, problems)
     parsed_doc = parse_docstring(_docstring_of(fn, target))
 
@@ -197,7 +202,12 @@ def build_function_schema(
         kept.append(param.replace(annotation=hint))
 
     _check_documented_params(
-        parsed_doc.params, target, signature, qualname, docstring_mismatch, problems
+        parsed_doc.params,
+        target=target,
+        signature=signature,
+        qualname=qualname,
+        mode=docstring_mismatch,
+        problems=problems,
     )
     if param_descriptions:
         known = {p.name for p in kept}
@@ -234,13 +244,13 @@ def _underlying_function(fn: Callable[..., Any]) -> Callable[..., Any]:
         if isinstance(fn, functools.partial):
             fn = fn.func  # pyright: ignore[reportUnknownMemberType]
         elif isinstance(fn, (types.MethodType, staticmethod, classmethod)):
-            fn = fn.__func__  # pyright: ignore[reportUnknownMemberType]
+            fn = fn.__func__  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
         elif hasattr(fn, "__wrapped__"):
             fn = inspect.unwrap(fn)
             if hasattr(fn, "__wrapped__"):  # unwrap stopped on a loop
                 return fn
         elif not isinstance(fn, (types.FunctionType, types.BuiltinFunctionType)):
-            call = getattr(type(fn), "__call__", None)
+            call = _class_call(fn)
             if call is None or isinstance(fn, type):
                 return fn
             fn = call
@@ -256,17 +266,22 @@ def _partial_keywords(fn: Callable[..., Any]) -> frozenset[str]:
     return frozenset(names)
 
 
+def _class_call(fn: object) -> Any:
+    """The ``__call__`` function of ``fn``'s class (what a callable object runs)."""
+    return type(fn).__dict__.get("__call__") or getattr(type(fn), "__call__", None)  # noqa: B004
+
+
 def _default_name(fn: Callable[..., Any], target: Callable[..., Any]) -> str:
     if isinstance(fn, types.FunctionType | types.MethodType | functools.partial) or (
-        target is not getattr(type(fn), "__call__", None)
+        target is not _class_call(fn)
     ):
-        return getattr(target, "__name__", type(fn).__name__)
+        return str(getattr(target, "__name__", type(fn).__name__))  # pyright: ignore[reportUnknownArgumentType]
     return type(fn).__name__  # a callable object is named after its class
 
 
 def _docstring_of(fn: Callable[..., Any], target: Callable[..., Any]) -> str | None:
     doc = getattr(target, "__doc__", None)
-    if doc is None and target is getattr(type(fn), "__call__", None):
+    if doc is None and target is _class_call(fn):
         doc = type(fn).__doc__
     return doc
 
@@ -324,7 +339,7 @@ def _resolve_hints(
 def _injection_kind(hint: Any) -> InjectionKind | None:
     if get_origin(hint) is Annotated:
         inner, *metadata = get_args(hint)
-        if any(isinstance(m, _InjectedMarker) for m in metadata):
+        if any(is_injected_marker(m) for m in metadata):
             return "deps"
         hint = inner
     if get_origin(hint) in (Union, types.UnionType):
@@ -350,6 +365,7 @@ def _annotated_description(hint: Any) -> str | None:
 
 def _check_documented_params(
     documented: Mapping[str, str],
+    *,
     target: Callable[..., Any],
     signature: inspect.Signature,
     qualname: str,
@@ -452,12 +468,12 @@ def _describe_properties(
 def _strip_titles(schema: Any) -> None:
     """Remove the ``title`` keyword (never a property that happens to be named title)."""
     if isinstance(schema, dict):
-        schema.pop("title", None)
+        schema.pop("title", None)  # pyright: ignore[reportUnknownMemberType]
         for key, value in schema.items():  # pyright: ignore[reportUnknownVariableType]
             if key in ("properties", "$defs", "patternProperties"):
-                for sub in value.values():  # pyright: ignore[reportUnknownVariableType]
+                for sub in value.values():  # pyright: ignore[reportUnknownVariableType, reportUnknownMemberType]
                     _strip_titles(sub)
-            elif key != "default" and key != "enum" and key != "const" and key != "examples":
+            elif key not in ("default", "enum", "const", "examples"):
                 _strip_titles(value)
     elif isinstance(schema, list):
         for item in schema:  # pyright: ignore[reportUnknownVariableType]

@@ -18,6 +18,7 @@ from typing_extensions import ParamSpec, Self, TypeVar
 
 from toolkit._lossless import repair_arguments
 from toolkit.context import Context
+from toolkit.formats import get_format
 from toolkit.schema import FunctionSchema, build_function_schema, caller_namespace
 
 if TYPE_CHECKING:
@@ -174,8 +175,6 @@ class Tool(Generic[P, R]):
         key = (format, self.strict if strict is None else strict)
         cached = self._definitions.get(key)
         if cached is None:
-            from toolkit.formats import get_format
-
             cached = get_format(format).render_tool(self, strict=key[1])
             self._definitions[key] = cached
         return cached
@@ -275,7 +274,17 @@ def _repaired(arguments: str | bytes | Mapping[str, Any], schema: dict[str, Any]
 
 
 @overload
-def tool(fn: Callable[P, R], /) -> Tool[P, R]: ...
+def tool(
+    fn: Callable[P, R],
+    /,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    strict: bool = False,
+    param_descriptions: Mapping[str, str] | None = None,
+    docstring_mismatch: Literal["error", "warn"] = "error",
+    annotations: ToolAnnotations | None = None,
+) -> Tool[P, R]: ...
 @overload
 def tool(
     *,

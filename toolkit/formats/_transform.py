@@ -252,10 +252,11 @@ class _Walk:
             )
         required = list(schema.get("required", ()))
         new_props: dict[str, Any] = {}
-        for key, sub in properties.items():
+        for key, declared in properties.items():
             optional = key not in required
-            if optional and rules.drop_null_branch and isinstance(sub, dict):
-                sub = _without_null_branch(sub)  # pyright: ignore[reportUnknownArgumentType]
+            sub = declared
+            if optional and rules.drop_null_branch and isinstance(declared, dict):
+                sub = _without_null_branch(declared)  # pyright: ignore[reportUnknownArgumentType]
             new_props[key] = self.node(
                 sub,
                 f"{path}.properties.{key}",
@@ -444,10 +445,10 @@ def _without_null_branch(schema: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(branches, list) or {"type": "null"} not in branches:
         return schema
     rest = [b for b in branches if b != {"type": "null"}]  # pyright: ignore[reportUnknownVariableType]
-    if len(rest) != 1 or schema.get("default", None) is not None:  # pyright: ignore[reportUnknownArgumentType]
+    if len(rest) != 1 or schema.get("default") is not None:  # pyright: ignore[reportUnknownArgumentType]
         return schema
-    merged = {**rest[0], **{k: v for k, v in schema.items() if k not in ("anyOf", "default")}}
-    return merged
+    kept: dict[str, Any] = rest[0]  # pyright: ignore[reportUnknownVariableType]
+    return {**kept, **{k: v for k, v in schema.items() if k not in ("anyOf", "default")}}
 
 
 def _recursive_defs(defs: dict[str, Any]) -> frozenset[str]:
