@@ -61,6 +61,11 @@ def test_google_other_sections_without_blank_line_stay_out_of_description(header
     assert parsed.style == "google"
 
 
+def test_google_without_any_blank_lines() -> None:
+    parsed = parse_docstring("Sum.\nArgs:\n    x: X.\nExact.\nReturns:\n    S.\nFast.")
+    assert parsed == ParsedDocstring("Sum.\n\nExact.\n\nFast.", {"x": "X."}, "S.", "google")
+
+
 def test_google_args_as_the_first_line() -> None:
     def fn(city: str, unit: str) -> None:
         """Args:
