@@ -453,12 +453,7 @@ def known_bug(case: Case, format: str, strict: bool) -> str | None:
     """Why toolkit's rendering of ``case`` for ``format`` is known to break the provider's
     rules, or ``None``. Each reason has an ``xfail(strict=True)`` regression test at the end
     of this file: when it is fixed, that test fails, and its exclusion here must go."""
-    if strict and format in ("openai", "openai-responses") and not case.params:
-        return "no 'required' in the strict schema of a tool without parameters"
-    if format == "workers-ai" and any(
-        p.spec.nullable and (p.required or p.default is not None) for p in case.params
-    ):
-        return "an X | None parameter (not defaulting to None) is an anyOf without 'type'"
+    del case, format, strict  # none known at present
     return None
 
 
@@ -635,22 +630,23 @@ def _nullable_required(a: int | None) -> None: ...
 def _nullable_with_default(a: int | None = 0) -> None: ...
 
 
-@pytest.mark.xfail(strict=True, reason="strict OpenAI schema of a tool without parameters")
 @pytest.mark.parametrize("format", ["openai", "openai-responses"])
-def test_known_bug_strict_tool_without_parameters(format: FormatName) -> None:
-    # toolkit omits "required" (an empty list), which OpenAI's strict mode requires.
-    # (conftest.py checks every rendering, so the definition call itself raises.)
+def test_strict_tool_without_parameters_says_required_empty(format: FormatName) -> None:
+    # Found by property D: OpenAI's strict mode wants "required" even when it is empty.
     definition = tool(_no_parameters).definition(format, strict=True)
     assert check_definition(format, definition, strict=True) == []
+    schema = (
+        definition["function"]["parameters"] if format == "openai" else definition["parameters"]
+    )
+    assert schema["required"] == []
 
 
-@pytest.mark.xfail(
-    strict=True, reason="Workers AI: X | None (not defaulting to None) has no 'type'"
-)
 @pytest.mark.parametrize("function", [_nullable_required, _nullable_with_default])
-def test_known_bug_workers_ai_nullable(function: Callable[..., None]) -> None:
-    # Workers AI wants a string "type" on every property; toolkit sends
-    # {"anyOf": [{"type": "integer"}, {"type": "null"}]}. (conftest.py checks every
-    # rendering, so the definition call itself raises.)
-    definition = tool(function).definition("workers-ai")
+def test_workers_ai_nullable_has_one_type_and_says_null(function: Callable[..., None]) -> None:
+    # Found by property D: Workers AI wants a string "type" on every property.
+    made = tool(function)
+    definition = made.definition("workers-ai")
     assert check_definition("workers-ai", definition) == []
+    assert definition["parameters"]["properties"]["a"]["type"] == "integer"
+    assert definition["parameters"]["properties"]["a"]["description"] == "A. May be null."
+    assert made.validate({"a": None}) == ((None,), {})

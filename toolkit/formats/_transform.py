@@ -255,8 +255,8 @@ class _Walk:
         for key, declared in properties.items():
             optional = key not in required
             sub = declared
-            if optional and rules.drop_null_branch and isinstance(declared, dict):
-                sub = _without_null_branch(declared)  # pyright: ignore[reportUnknownArgumentType]
+            if rules.drop_null_branch and path == "$" and isinstance(declared, dict):
+                sub = self.without_null_branch(declared, key, optional)  # pyright: ignore[reportUnknownArgumentType]
             new_props[key] = self.node(
                 sub,
                 f"{path}.properties.{key}",
@@ -264,14 +264,14 @@ class _Walk:
                 default=sub.get("default") if isinstance(sub, dict) else None,  # pyright: ignore[reportUnknownMemberType]
             )
             if rules.describe_properties and path == "$" and not new_props[key].get("description"):
-                new_props[key]["description"] = key.replace("_", " ").capitalize()
+                new_props[key]["description"] = _humanised(key)
         if new_props or "properties" in schema:
             schema["properties"] = new_props
         schema.pop("propertyNames", None)
         if rules.strict:
             schema["required"] = list(new_props) if rules.require_all else required
-            if not schema["required"]:
-                del schema["required"]
+            if not schema["required"] and not rules.require_all:
+                del schema["required"]  # OpenAI wants `required: []` even then; Anthropic not
             if extra not in (None, False):
                 self.change(path, "extra keys are not allowed in strict mode", lossy=True)
             schema["additionalProperties"] = False
@@ -302,6 +302,30 @@ class _Walk:
         if "items" in schema:
             schema["items"] = self.node(schema["items"], f"{path}.items")
         return schema
+
+    def without_null_branch(
+        self, schema: dict[str, Any], key: str, optional: bool
+    ) -> dict[str, Any]:
+        """``X | None`` as plain ``X``, for dialects that want one ``type`` per property.
+
+        With a default of ``None`` nothing is lost (absence says the same); otherwise the
+        description says that null is accepted too.
+        """
+        branches = schema.get("anyOf")
+        if not isinstance(branches, list) or {"type": "null"} not in branches:
+            return schema
+        rest = [b for b in branches if b != {"type": "null"}]  # pyright: ignore[reportUnknownVariableType]
+        if len(rest) != 1:  # pyright: ignore[reportUnknownArgumentType]
+            return schema
+        kept: dict[str, Any] = rest[0]  # pyright: ignore[reportUnknownVariableType]
+        merged = {**kept, **{k: v for k, v in schema.items() if k != "anyOf"}}
+        if optional and merged.get("default", 0) is None:
+            del merged["default"]
+            return merged
+        described = str(merged.get("description") or f"{_humanised(key)}.")
+        merged["description"] = f"{described} May be null."
+        self.change(f"$.properties.{key}", "null branch told in the description", lossy=True)
+        return merged
 
     # -- keywords, nullability, spelling ---------------------------------------------------------
 
@@ -439,16 +463,8 @@ def convert_schema(
     return converted, walk.changes
 
 
-def _without_null_branch(schema: dict[str, Any]) -> dict[str, Any]:
-    """``X | None = None`` as plain ``X``: for an optional property, absence says the same."""
-    branches = schema.get("anyOf")
-    if not isinstance(branches, list) or {"type": "null"} not in branches:
-        return schema
-    rest = [b for b in branches if b != {"type": "null"}]  # pyright: ignore[reportUnknownVariableType]
-    if len(rest) != 1 or schema.get("default") is not None:  # pyright: ignore[reportUnknownArgumentType]
-        return schema
-    kept: dict[str, Any] = rest[0]  # pyright: ignore[reportUnknownVariableType]
-    return {**kept, **{k: v for k, v in schema.items() if k not in ("anyOf", "default")}}
+def _humanised(name: str) -> str:
+    return name.replace("_", " ").capitalize()
 
 
 def _recursive_defs(defs: dict[str, Any]) -> frozenset[str]:
