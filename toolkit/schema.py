@@ -19,19 +19,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
-from pydantic import PydanticSchemaGenerationError, PydanticUserError, TypeAdapter
-from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import CoreSchema, SchemaValidator, core_schema
 
 from toolkit.context import Context, is_injected_marker
 from toolkit.docstrings import parse_docstring
 from toolkit.errors import DefinitionProblem, ToolDefinitionError
-
-with warnings.catch_warnings():
-    # The arguments-schema builder is marked experimental; it is the only public way to
-    # validate positional-only parameters by name, so we accept the pin on pydantic 2.11+.
-    warnings.simplefilter("ignore")
-    from pydantic.experimental.arguments_schema import generate_arguments_schema
 
 __all__ = ["FunctionSchema", "InjectionKind", "build_function_schema", "return_json_schema"]
 
@@ -79,17 +71,6 @@ class FunctionSchema:
     call_order: tuple[Injection | None, ...]
     is_async: bool
     return_annotation: Any
-
-
-class _QuietJsonSchema(GenerateJsonSchema):
-    # Titles repeat the property names ("City" for "city") and cost tokens on every request.
-    def field_title_should_be_set(self, schema: Any) -> bool:
-        return False
-
-    # A default pydantic cannot serialise is left out of the schema; that is not worth a
-    # warning at decoration time because the validator still applies it.
-    def emit_warning(self, kind: Any, detail: str) -> None:
-        return None
 
 
 def build_function_schema(
@@ -230,7 +211,7 @@ def build_function_schema(
         qualname=qualname,
         description=description if description is not None else parsed_doc.description,
         parameters=parameters,
-        validator=SchemaValidator(core),
+        validator=SchemaValidator(_lean(core)),
         injections=tuple(injections),
         call_order=tuple(call_order) if injections else (),
         is_async=_is_async(fn, target),
@@ -404,14 +385,31 @@ def _arguments_core_schema(
     try:
         if not params:
             return core_schema.arguments_v3_schema([])
-        return generate_arguments_schema(carrier)
-    except (PydanticSchemaGenerationError, PydanticUserError, TypeError, NameError) as exc:
+        return _generate().arguments_schema(carrier)
+    except (*_generate().GENERATION_ERRORS, TypeError, NameError) as exc:
         raise _diagnose(params, qualname, exc) from exc
+
+
+def _lean(schema: Any, depth: int = 0) -> Any:
+    """A copy of the core schema without the ``metadata`` pydantic keeps for JSON Schema
+    generation: the validator holds its schema for life, and that metadata (field infos,
+    JSON Schema hooks) is most of a tool's memory. Only our own top levels are copied; the
+    schemas of models and other shared types below stay shared."""
+    if isinstance(schema, dict):
+        if schema.get("type") in _SHARED_SCHEMA_TYPES:  # pyright: ignore[reportUnknownMemberType]
+            return schema  # pyright: ignore[reportUnknownVariableType]
+        return {k: _lean(v, depth + 1) for k, v in schema.items() if k != "metadata"}  # pyright: ignore[reportUnknownVariableType]
+    if isinstance(schema, list):
+        return [_lean(item, depth + 1) for item in schema]  # pyright: ignore[reportUnknownVariableType]
+    return schema
+
+
+_SHARED_SCHEMA_TYPES = frozenset({"model", "dataclass", "definitions", "definition-ref"})
 
 
 def _arguments_json_schema(core: CoreSchema, qualname: str) -> dict[str, Any]:
     try:
-        generated: JsonSchemaValue = _QuietJsonSchema().generate(core)
+        generated: dict[str, Any] = _generate().json_schema_of(core)
     except Exception as exc:  # pydantic raises several types here; all mean the same
         raise ToolDefinitionError.single(
             qualname, None, f"its arguments have no JSON Schema ({exc})"
@@ -434,7 +432,7 @@ def _diagnose(
     problems: list[DefinitionProblem] = []
     for param in params:
         try:
-            TypeAdapter(param.annotation)
+            _generate().TypeAdapter(param.annotation)
         except Exception as inner:
             first_line = str(inner).splitlines()[0]
             problems.append(
@@ -480,6 +478,14 @@ def _strip_titles(schema: Any) -> None:
             _strip_titles(item)
 
 
+def _generate() -> types.ModuleType:
+    """pydantic's schema generation, imported on first use: it is most of pydantic's import
+    time, and ``import toolkit`` must stay cheap for programs that only import it."""
+    from toolkit import _generate as module  # noqa: PLC0415 - deferred on purpose
+
+    return module
+
+
 def caller_namespace(depth: int) -> dict[str, Any] | None:
     """The local names of the scope ``depth`` frames up, to resolve local forward references."""
     frame = sys._getframe(depth + 1)  # pyright: ignore[reportPrivateUsage]
@@ -493,8 +499,6 @@ def return_json_schema(annotation: Any) -> dict[str, Any] | None:
     return is unannotated or ``None``."""
     if annotation is inspect.Parameter.empty or annotation is None or annotation is type(None):
         return None
-    schema = TypeAdapter(annotation).json_schema(
-        mode="serialization", schema_generator=_QuietJsonSchema
-    )
+    schema = _generate().return_schema_of(annotation)
     _strip_titles(schema)
     return schema
