@@ -1047,3 +1047,35 @@ def test_partial_removes_bound_arguments() -> None:
     }
     assert nested.name == "base"
     assert nested.description == "Base."
+
+
+class _Opaque:
+    """A class pydantic has no schema for."""
+
+
+def test_unsupported_types_are_listed_with_the_other_problems() -> None:
+    def f(*items: int, thing: _Opaque) -> None:
+        """F."""
+
+    with pytest.raises(ToolDefinitionError) as caught:
+        tool(f)
+    assert [p.parameter for p in caught.value.problems] == ["items", "thing"]
+    assert "is not supported" in caught.value.problems[1].message
+
+
+def test_typed_var_keywords_travel_as_one_object_under_their_name() -> None:
+    @tool
+    def tag(target: str, **labels: int) -> dict[str, int]:
+        """Tag a target."""
+        return labels
+
+    assert tag.parameters["properties"]["labels"] == {
+        "additionalProperties": {"type": "integer"},
+        "type": "object",
+    }
+    assert tag.call({"target": "x", "labels": {"a": "1"}}) == {"a": 1}
+
+
+def test_bad_name_message_lists_the_allowed_characters() -> None:
+    with pytest.raises(ToolDefinitionError, match=r"digits and '_ - \. : /'"):
+        tool(lambda: None, name="has space")

@@ -106,7 +106,7 @@ def build_function_schema(
                 qualname,
                 None,
                 f"{tool_name!r} is not a usable tool name; pass name='...' made of letters, "
-                "digits, '_', '-' and '.' (start with a letter), at most 128 characters",
+                "digits and '_ - . : /' (start with a letter or '_'), at most 128 characters",
             )
         )
 
@@ -200,6 +200,8 @@ def build_function_schema(
             if p not in known
         )
     if problems:
+        # Report unsupported types too, so one error lists everything to fix.
+        problems.extend(_type_problems(kept, qualname))
         raise ToolDefinitionError(problems)
 
     core = _arguments_core_schema(kept, annotations, qualname)
@@ -429,6 +431,14 @@ def _diagnose(
     params: list[inspect.Parameter], qualname: str, exc: Exception
 ) -> ToolDefinitionError:
     """Point at the parameter whose type pydantic cannot handle."""
+    problems = _type_problems(params, qualname)
+    if not problems:
+        problems.append(DefinitionProblem(qualname, None, str(exc).splitlines()[0]))
+    return ToolDefinitionError(problems)
+
+
+def _type_problems(params: list[inspect.Parameter], qualname: str) -> list[DefinitionProblem]:
+    """One problem per parameter whose type pydantic cannot build a schema for."""
     problems: list[DefinitionProblem] = []
     for param in params:
         try:
@@ -443,9 +453,7 @@ def _diagnose(
                     "pydantic can validate (BaseModel, dataclass, TypedDict, builtins...)",
                 )
             )
-    if not problems:
-        problems.append(DefinitionProblem(qualname, None, str(exc).splitlines()[0]))
-    return ToolDefinitionError(problems)
+    return problems
 
 
 def _describe_properties(
