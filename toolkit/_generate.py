@@ -32,10 +32,40 @@ class _QuietJsonSchema(GenerateJsonSchema):
     def field_title_should_be_set(self, schema: Any) -> bool:
         return False
 
+    # pydantic rebuilds this table of ~90 bound methods for every generator; the lookup by
+    # name is the same for every instance of the class, so it is done once per class.
+    def build_schema_type_to_method(self) -> dict[Any, Any]:
+        names = _METHOD_NAMES.get(type(self))
+        if names is None:
+            table = super().build_schema_type_to_method()
+            _METHOD_NAMES[type(self)] = {key: method.__name__ for key, method in table.items()}
+            return table
+        return {key: getattr(self, name) for key, name in names.items()}
+
+    # pydantic builds a TypeAdapter for every default it encodes; JSON-native defaults (the
+    # usual "celsius", 1, None, []) are already encoded.
+    def encode_default(self, dft: Any) -> Any:
+        if _is_json_native(dft):
+            return dft
+        return super().encode_default(dft)
+
     # A default pydantic cannot serialise is left out of the schema; that is not worth a
     # warning at decoration time because the validator still applies it.
     def emit_warning(self, kind: Any, detail: str) -> None:
         return None
+
+
+_METHOD_NAMES: dict[type[GenerateJsonSchema], dict[Any, str]] = {}
+
+
+def _is_json_native(value: Any, depth: int = 0) -> bool:
+    if value is None or type(value) in (str, int, float, bool):
+        return True
+    if depth < 3 and type(value) in (list, tuple):
+        return type(value) is list and all(_is_json_native(v, depth + 1) for v in value)
+    if depth < 3 and type(value) is dict:
+        return all(type(k) is str and _is_json_native(v, depth + 1) for k, v in value.items())
+    return False
 
 
 def json_schema_of(core: CoreSchema) -> dict[str, Any]:
