@@ -61,10 +61,14 @@ _METHOD_NAMES: dict[type[GenerateJsonSchema], dict[Any, str]] = {}
 def _is_json_native(value: Any, depth: int = 0) -> bool:
     if value is None or type(value) in (str, int, float, bool):
         return True
-    if depth < 3 and type(value) in (list, tuple):
-        return type(value) is list and all(_is_json_native(v, depth + 1) for v in value)
-    if depth < 3 and type(value) is dict:
-        return all(type(k) is str and _is_json_native(v, depth + 1) for k, v in value.items())
+    if depth >= 3:
+        return False
+    if type(value) is list:
+        items: list[Any] = value
+        return all(_is_json_native(v, depth + 1) for v in items)
+    if type(value) is dict:
+        entries: dict[Any, Any] = value
+        return all(type(k) is str and _is_json_native(v, depth + 1) for k, v in entries.items())
     return False
 
 
