@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, cast
 
 from pydantic import PydanticSchemaGenerationError, PydanticUserError, TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
@@ -64,10 +64,10 @@ def _is_json_native(value: Any, depth: int = 0) -> bool:
     if depth >= 3:
         return False
     if type(value) is list:
-        items: list[Any] = value
+        items = cast("list[Any]", value)
         return all(_is_json_native(v, depth + 1) for v in items)
     if type(value) is dict:
-        entries: dict[Any, Any] = value
+        entries = cast("dict[Any, Any]", value)
         return all(type(k) is str and _is_json_native(v, depth + 1) for k, v in entries.items())
     return False
 
