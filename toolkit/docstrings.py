@@ -28,10 +28,10 @@ import functools
 import inspect
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import docstring_parser
-from docstring_parser.google import DEFAULT_SECTIONS, GoogleParser, Section, SectionType
+if TYPE_CHECKING:
+    from docstring_parser import Docstring
 
 __all__ = ["ParsedDocstring", "parse_docstring"]
 
@@ -79,21 +79,6 @@ _ANY_HEADER = re.compile(
     "\n(?:" + "|".join(f"(?P<{s}>{p})" for s, p in _HEADER_PATTERNS.items()) + ")", re.M
 )
 
-# docstring_parser's Google parser ignores these titles and would drop their entries.
-_GOOGLE_PARSER = GoogleParser(
-    [
-        *DEFAULT_SECTIONS,
-        Section("Keyword Args", "param", SectionType.MULTIPLE),
-        Section("Keyword Arguments", "param", SectionType.MULTIPLE),
-        Section("Other Parameters", "param", SectionType.MULTIPLE),
-        Section("Return", "returns", SectionType.SINGULAR_OR_MULTIPLE),
-    ]
-)
-_OTHER_PARSER_STYLES: dict[_Style, docstring_parser.DocstringStyle] = {
-    "numpy": docstring_parser.DocstringStyle.NUMPYDOC,
-    "rest": docstring_parser.DocstringStyle.REST,
-    "epydoc": docstring_parser.DocstringStyle.EPYDOC,
-}
 
 # The Epydoc parser turns `@param *args:` and `@returns:` into anonymous metadata.
 _EPYDOC_STARRED_PARAM = re.compile(r"^(@(?:param|type|keyword)[ \t]+)[\\*]+", re.M)
@@ -133,12 +118,8 @@ def _parse(doc: str) -> ParsedDocstring:
     # The match starts at the newline put in front of the text, so at the header in ``text``.
     prose, sections = _split(text, style, first.start())
     description = _tidy(prose)
-    try:
-        if style == "google":
-            parsed = _GOOGLE_PARSER.parse(sections)
-        else:
-            parsed = docstring_parser.parse(sections, _OTHER_PARSER_STYLES[style])
-    except docstring_parser.ParseError:
+    parsed = _parse_sections(sections, style)
+    if parsed is None:
         return ParsedDocstring(description, {}, None, style)
 
     params: dict[str, str] = {}
@@ -152,6 +133,49 @@ def _parse(doc: str) -> ParsedDocstring:
 
 
 _parse_cached = functools.lru_cache(maxsize=1024)(_parse)
+
+
+def _parse_sections(sections: str, style: _Style) -> Docstring | None:
+    """docstring_parser's reading of the sections text, or ``None`` if it rejects it.
+
+    docstring_parser is imported here, on the first docstring with sections, to keep
+    ``import toolkit`` cheap.
+    """
+    import docstring_parser  # noqa: PLC0415 - deferred on purpose
+
+    try:
+        if style == "google":
+            return _google_parser().parse(sections)
+        styles = {
+            "numpy": docstring_parser.DocstringStyle.NUMPYDOC,
+            "rest": docstring_parser.DocstringStyle.REST,
+            "epydoc": docstring_parser.DocstringStyle.EPYDOC,
+        }
+        return docstring_parser.parse(sections, styles[style])
+    except docstring_parser.ParseError:
+        return None
+
+
+@functools.cache
+def _google_parser() -> Any:
+    """docstring_parser's Google parser, taught the titles it ignores by default (it would
+    drop their entries): Keyword Args, Keyword Arguments, Other Parameters, Return."""
+    from docstring_parser.google import (  # noqa: PLC0415 - deferred on purpose
+        DEFAULT_SECTIONS,
+        GoogleParser,
+        Section,
+        SectionType,
+    )
+
+    return GoogleParser(
+        sections=[
+            *DEFAULT_SECTIONS,
+            Section("Keyword Args", "param", SectionType.MULTIPLE),
+            Section("Keyword Arguments", "param", SectionType.MULTIPLE),
+            Section("Other Parameters", "param", SectionType.MULTIPLE),
+            Section("Return", "returns", SectionType.SINGULAR_OR_MULTIPLE),
+        ]
+    )
 
 
 def _split(text: str, style: _Style, first_header: int) -> tuple[list[str], str]:

@@ -961,12 +961,18 @@ def import_targets(info: dict[str, Any] | None) -> list[tuple[str, str, str]]:
         ]
     wall = info["wall_ms"]
     added = wall["import pydantic; import toolkit"] - wall["import pydantic"]
+    in_process: float | None = info["importtime_ms"]["import pydantic"]
     sdks = info["sdks"]
     return [
         (
             f"import toolkit adds <= {IMPORT_MS_TARGET:g} ms over import pydantic",
-            f"{added:.1f} ms (wall, median)",
+            f"{added:.1f} ms (wall-time difference of medians)",
             verdict(added <= IMPORT_MS_TARGET),
+        ),
+        (
+            "  same, measured in-process (-X importtime, cumulative)",
+            f"{_fmt_ms(in_process)} ms (less sensitive to machine load)",
+            verdict(None if in_process is None else in_process <= IMPORT_MS_TARGET),
         ),
         (
             "import toolkit imports no provider SDK",
