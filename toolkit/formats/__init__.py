@@ -9,9 +9,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
-from toolkit.formats._transform import Change
+from toolkit.formats._change import Change
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from toolkit.calls import ToolCall, ToolResult
     from toolkit.tool import Tool
 
 __all__ = ["FORMATS", "Change", "Codec", "FormatName", "get_format"]
@@ -32,7 +35,8 @@ _MODULES: dict[str, str] = {
 
 
 class Codec(Protocol):
-    """What toolkit needs from a wire protocol to describe tools to it."""
+    """What toolkit needs from a wire protocol: describe tools to it, read the calls a model
+    makes in it, and answer them in it."""
 
     @property
     def name(self) -> FormatName:
@@ -47,6 +51,27 @@ class Codec(Protocol):
         self, tool: Tool[..., Any], *, strict: bool
     ) -> tuple[dict[str, Any], tuple[Change, ...]]:
         """The tool definition, and what had to change to express it."""
+        ...
+
+    def parse_calls(self, reply: Any) -> list[ToolCall]:
+        """The tool calls in a model's reply, in order (empty when it made none).
+
+        ``reply`` is what the provider's SDK returns or its raw JSON as plain dicts, at any
+        reasonable depth (the whole response, one message, or just its list of calls). SDK
+        objects are read by attribute, so no SDK is imported. Arguments are kept as
+        received: a broken JSON string passes through for the registry to report to the
+        model. Calls without an id get a stable one made from their position and content.
+
+        Raises:
+            ValueError: the reply does not have this protocol's shape (a call without a
+                name, a field of the wrong type, an unknown envelope), naming the format
+                and the problem.
+        """
+        ...
+
+    def result_messages(self, results: Sequence[ToolResult]) -> list[dict[str, Any]]:
+        """The messages that answer ``results`` (in call order), to append to the
+        conversation as they are."""
         ...
 
 

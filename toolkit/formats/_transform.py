@@ -22,6 +22,7 @@ from toolkit._lossless import (
     tuple_as_object,
 )
 from toolkit.errors import ToolDefinitionError
+from toolkit.formats._change import Change
 
 __all__ = ["Change", "Rules", "convert_schema"]
 
@@ -66,22 +67,6 @@ _IN_WORDS: dict[str, Callable[[Any], str]] = {
 _KEY_ORDER = {key: i for i, key in enumerate(_IN_WORDS)}
 # Keywords that carry nothing a model needs; dropping them loses nothing.
 _NOISE = frozenset({"title", "discriminator", "examples", "$schema", "$id", "$comment"})
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One thing a rendering changed in the neutral schema.
-
-    Attributes:
-        path: Where, as a JSON path into the rendered definition's schema (``$`` is its root).
-        message: What changed and why.
-        lossy: ``True`` when the model no longer sees some information (the validator still
-            enforces it); ``False`` for lossless re-shapings.
-    """
-
-    path: str
-    message: str
-    lossy: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

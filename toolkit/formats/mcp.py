@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
+from pydantic_core import to_jsonable_python
+
 from toolkit.formats._names import NameRule
+from toolkit.formats._parse import build_call, describe, field, has
 from toolkit.schema import return_json_schema
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from toolkit.calls import ToolCall, ToolResult
     from toolkit.formats import Change
     from toolkit.tool import Tool
 
@@ -65,6 +71,60 @@ class MCPCodec:
             if present:
                 definition["annotations"] = present
         return definition, changes
+
+    def parse_calls(self, reply: Any) -> list[ToolCall]:
+        """The one call in a ``tools/call`` request: its params ``{"name", "arguments"}``, or
+        the whole JSON-RPC request, whose ``id`` (as a string) becomes the call id.
+        https://modelcontextprotocol.io/specification/2025-06-18/server/tools#calling-tools
+        """
+        params, request_id = reply, None
+        if has(reply, "method"):
+            method = field(reply, "method")
+            if method != "tools/call":
+                raise ValueError(f"mcp: expected a 'tools/call' request, got method {method!r}")
+            params = field(reply, "params")
+            if params is None:
+                raise ValueError("mcp: the tools/call request has no 'params'")
+            request_id = field(reply, "id")
+            if isinstance(request_id, int) and not isinstance(request_id, bool):
+                request_id = str(request_id)
+        elif not has(reply, "name"):
+            raise ValueError(
+                "mcp: expected tools/call params {'name', 'arguments'} or a JSON-RPC"
+                f" tools/call request; got {describe(reply)}"
+            )
+        call = build_call(
+            self.name,
+            "the tools/call params",
+            call_id=request_id,
+            name=field(params, "name"),
+            arguments=field(params, "arguments"),
+            position=0,
+        )
+        return [call]
+
+    def result_messages(self, results: Sequence[ToolResult]) -> list[dict[str, Any]]:
+        """One ``CallToolResult`` per result: ``{"content": [{"type": "text", "text"}],
+        "isError", "structuredContent"?}``.
+
+        A successful result also carries its value as ``structuredContent``: as it is when
+        it serialises to a JSON object, else wrapped as ``{"result": value}``, the same
+        wrapping as ``outputSchema``. Failures carry only the text.
+        https://modelcontextprotocol.io/specification/2025-06-18/server/tools#tool-result
+        """
+        messages: list[dict[str, Any]] = []
+        for r in results:
+            message: dict[str, Any] = {
+                "content": [{"type": "text", "text": r.content}],
+                "isError": r.is_error,
+            }
+            if not r.is_error:
+                value = to_jsonable_python(r.value, fallback=str)
+                message["structuredContent"] = (
+                    value if isinstance(value, dict) else {"result": value}
+                )
+            messages.append(message)
+        return messages
 
 
 CODEC = MCPCodec()

@@ -1,0 +1,131 @@
+"""The neutral shapes of a model's tool call and of its result, whatever the protocol.
+
+Codecs turn a provider's reply into ``ToolCall`` objects and ``ToolResult`` objects back
+into the provider's messages; the registry only ever sees these two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["ArgumentProblem", "CallError", "ErrorKind", "ToolCall", "ToolResult"]
+
+ErrorKind = Literal[
+    "unknown_tool",
+    "invalid_json",
+    "invalid_arguments",
+    "exception",
+    "tool_error",
+    "timeout",
+    "vetoed",
+    "cancelled",
+]
+"""Why a call produced an error result instead of a value."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolCall:
+    """One call a model asked for.
+
+    Attributes:
+        id: The provider's call id (generated, stable, when the protocol has none).
+        name: The tool name as the model sent it.
+        arguments: The arguments exactly as received: a JSON string (OpenAI), a mapping
+            (Anthropic, Workers AI), or ``None`` when the model sent nothing.
+    """
+
+    id: str
+    name: str
+    arguments: str | Mapping[str, Any] | None
+
+    def __repr__(self) -> str:
+        return f"ToolCall(id={self.id!r}, name={self.name!r}, arguments={self.arguments!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class ArgumentProblem:
+    """One failing argument: where, what was expected, and what was sent.
+
+    Attributes:
+        location: The path to the value, e.g. ``("address", "zip")``.
+        message: What was expected, in pydantic's words.
+        input: The value the model sent there (``None`` for a missing one).
+    """
+
+    location: tuple[str | int, ...]
+    message: str
+    input: Any = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallError:
+    """Why a call failed, in a structured form (the model sees ``ToolResult.content``).
+
+    Attributes:
+        kind: The family of failure.
+        message: A one-line summary.
+        problems: For ``invalid_arguments``, every failing argument.
+        exception: The exception raised by the tool, for ``exception`` and ``tool_error``.
+    """
+
+    kind: ErrorKind
+    message: str
+    problems: tuple[ArgumentProblem, ...] = ()
+    exception: BaseException | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, init=False)
+class ToolResult:
+    """The outcome of one call, ready to send back.
+
+    Attributes:
+        call_id: The id of the call this answers.
+        name: The tool name as the model sent it.
+        value: What the function returned (``None`` for an error).
+        content: The text the model receives.
+        is_error: Whether the call failed.
+        error: The structured failure, when ``is_error``.
+        duration: Seconds spent from validation to the end of the call.
+    """
+
+    call_id: str
+    name: str
+    value: Any
+    content: str
+    is_error: bool = False
+    error: CallError | None = None
+    duration: float = 0.0
+
+    def __init__(
+        self,
+        *,
+        call_id: str,
+        name: str,
+        value: Any,
+        content: str,
+        is_error: bool = False,
+        error: CallError | None = None,
+        duration: float = 0.0,
+    ) -> None:
+        # The dataclass's own __init__ sets each field through ``object.__setattr__``, which
+        # made building a result a third of a registry dispatch; the slot setters are direct.
+        _set_call_id(self, call_id)
+        _set_name(self, name)
+        _set_value(self, value)
+        _set_content(self, content)
+        _set_is_error(self, is_error)
+        _set_error(self, error)
+        _set_duration(self, duration)
+
+    def __repr__(self) -> str:
+        status = f"error={self.error.kind!r}" if self.error else "ok"
+        head = f"ToolResult(call_id={self.call_id!r}, name={self.name!r}, {status}"
+        return f"{head}, content={self.content[:60]!r})"
+
+
+_set_call_id, _set_name, _set_value, _set_content, _set_is_error, _set_error, _set_duration = (
+    ToolResult.__dict__[name].__set__
+    for name in ("call_id", "name", "value", "content", "is_error", "error", "duration")
+)
