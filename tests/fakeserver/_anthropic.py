@@ -1,0 +1,354 @@
+"""Anthropic Messages API: ``POST /v1/messages``.
+
+Validation mirrors the live API's 400s (wording taken from errors users have reported from
+api.anthropic.com); rendering follows the ``message`` object and the streaming event sequence
+of the API reference: ``message_start``, ``ping``, then per block ``content_block_start`` /
+``content_block_delta`` / ``content_block_stop``, then ``message_delta`` and ``message_stop``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ._app import (
+    ApiError,
+    Exchange,
+    FakeServer,
+    Reply,
+    as_list,
+    as_object,
+    fragments,
+    is_invalid_json,
+    words,
+)
+
+TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+TOOL_CHOICE_TYPES = ("auto", "any", "tool", "none")
+
+
+def anthropic_error(
+    message: str, *, status: int = 400, type: str = "invalid_request_error"
+) -> ApiError:
+    """An error in Anthropic's shape: ``{"type": "error", "error": {type, message}}``."""
+    return ApiError(status, {"type": "error", "error": {"type": type, "message": message}})
+
+
+# -- validation --------------------------------------------------------------------------------
+
+
+def _check_headers(headers: Mapping[str, str]) -> None:
+    api_key = headers.get("x-api-key", "").strip()
+    bearer = headers.get("authorization", "").strip()
+    if not api_key and not bearer.lower().startswith("bearer "):
+        raise anthropic_error(
+            "x-api-key header is required", status=401, type="authentication_error"
+        )
+    if not headers.get("anthropic-version"):
+        raise anthropic_error("anthropic-version: header is required")
+
+
+def _check_fields(body: Any) -> dict[str, Any]:
+    if is_invalid_json(body):
+        raise anthropic_error("Request body is not valid JSON.")  # wording not confirmed
+    request = as_object(body)
+    if request is None:
+        raise anthropic_error("Input should be a valid dictionary")
+    for key in ("model", "max_tokens", "messages"):
+        if key not in request:
+            raise anthropic_error(f"{key}: Field required")
+    max_tokens = request["max_tokens"]
+    if not isinstance(max_tokens, int) or isinstance(max_tokens, bool):
+        raise anthropic_error("max_tokens: Input should be a valid integer")
+    if max_tokens < 1:
+        raise anthropic_error("max_tokens: Input should be greater than or equal to 1")
+    return request
+
+
+def _blocks(index: int, message: dict[str, Any]) -> list[dict[str, Any]]:
+    """A message's content as blocks (a string is one text block)."""
+    content = message.get("content")
+    if "content" not in message:
+        raise anthropic_error(f"messages.{index}.content: Field required")
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}] if content else []
+    values = as_list(content)
+    if values is None:
+        raise anthropic_error(f"messages.{index}.content: Input should be a valid list")
+    blocks: list[dict[str, Any]] = []
+    for position, value in enumerate(values):
+        block = as_object(value)
+        if block is None or "type" not in block:
+            raise anthropic_error(f"messages.{index}.content.{position}.type: Field required")
+        blocks.append(block)
+    return blocks
+
+
+def _messages(server: FakeServer, request: dict[str, Any]) -> list[tuple[str, list[Any]]]:
+    """Roles and content blocks, after the role and alternation checks."""
+    values = as_list(request["messages"])
+    if values is None:
+        raise anthropic_error("messages: Input should be a valid list")
+    if not values:
+        raise anthropic_error("messages: at least one message is required")
+    turns: list[tuple[str, list[Any]]] = []
+    for index, value in enumerate(values):
+        message = as_object(value)
+        if message is None:
+            raise anthropic_error(f"messages.{index}: Input should be a valid dictionary")
+        role = message.get("role")
+        if role not in ("user", "assistant"):
+            raise anthropic_error(f"messages.{index}.role: Input should be 'user' or 'assistant'")
+        blocks = _blocks(index, message)
+        if not blocks and not (index == len(values) - 1 and role == "assistant"):
+            raise anthropic_error(
+                f"messages.{index}: all messages must have non-empty content except for the "
+                "optional final assistant message"
+            )
+        if turns and turns[-1][0] == role:
+            if server.strict_alternation:
+                raise anthropic_error(
+                    'messages: roles must alternate between "user" and "assistant", but found '
+                    f'multiple "{role}" roles in a row'
+                )
+            turns[-1][1].extend(blocks)  # the live API merges consecutive same-role turns
+            continue
+        turns.append((str(role), list(blocks)))
+    return turns
+
+
+def _check_tool_pairing(turns: list[tuple[str, list[Any]]]) -> None:
+    for index, (role, blocks) in enumerate(turns):
+        if role == "user":
+            previous: list[Any] = turns[index - 1][1] if index > 0 else []
+            offered = {
+                str(block.get("id")) for block in previous if block.get("type") == "tool_use"
+            }
+            for position, block in enumerate(blocks):
+                if block.get("type") != "tool_result":
+                    continue
+                tool_use_id = str(block.get("tool_use_id"))
+                if tool_use_id not in offered:
+                    raise anthropic_error(
+                        f"messages.{index}.content.{position}: unexpected `tool_use_id` found in "
+                        f"`tool_result` blocks: {tool_use_id}. Each `tool_result` block must have "
+                        "a corresponding `tool_use` block in the previous message."
+                    )
+            continue
+        uses = [str(block.get("id")) for block in blocks if block.get("type") == "tool_use"]
+        if not uses:
+            continue
+        following = turns[index + 1][1] if index + 1 < len(turns) else []
+        leading: set[str] = set()
+        for block in following:
+            if block.get("type") != "tool_result":
+                break
+            leading.add(str(block.get("tool_use_id")))
+        missing = [use for use in uses if use not in leading]
+        if not missing:
+            continue
+        later = {
+            str(block.get("tool_use_id"))
+            for block in following
+            if block.get("type") == "tool_result"
+        }
+        if set(missing) <= later:
+            raise anthropic_error(
+                f"messages.{index + 1}: Did not find {len(uses)} tool_result block(s) at the "
+                "beginning of this message. Messages following tool_use blocks must begin with "
+                "a matching number of tool_result blocks."
+            )
+        raise anthropic_error(
+            f"messages.{index}: `tool_use` ids were found without `tool_result` blocks "
+            f"immediately after: {', '.join(missing)}. Each `tool_use` block must have a "
+            "corresponding `tool_result` block in the next message."
+        )
+
+
+def _check_tools(request: dict[str, Any]) -> list[str]:
+    if request.get("tools") is None:
+        return []
+    tools = as_list(request["tools"])
+    if tools is None:
+        raise anthropic_error("tools: Input should be a valid list")
+    names: list[str] = []
+    for index, value in enumerate(tools):
+        tool = as_object(value)
+        if tool is None:
+            raise anthropic_error(f"tools.{index}: Input should be a valid dictionary")
+        if tool.get("type", "custom") != "custom":
+            names.append(str(tool.get("name")))  # server and client-defined Anthropic tools
+            continue
+        for key in ("name", "input_schema"):
+            if key not in tool:
+                raise anthropic_error(f"tools.{index}.custom.{key}: Field required")
+        name = tool["name"]
+        if not isinstance(name, str) or not TOOL_NAME.match(name):
+            raise anthropic_error(
+                f"tools.{index}.custom.name: String should match pattern '{TOOL_NAME.pattern}'"
+            )
+        schema = as_object(tool["input_schema"])
+        if schema is None:
+            raise anthropic_error(
+                f"tools.{index}.custom.input_schema: Input should be a valid dictionary"
+            )
+        if schema.get("type") != "object":
+            raise anthropic_error(
+                f"tools.{index}.custom.input_schema.type: Input should be 'object'"
+            )
+        names.append(name)
+    return names
+
+
+def _check_tool_choice(request: dict[str, Any], names: list[str]) -> None:
+    if request.get("tool_choice") is None:
+        return
+    choice = as_object(request["tool_choice"])
+    if choice is None:
+        raise anthropic_error("tool_choice: Input should be a valid dictionary")
+    kind = choice.get("type")
+    if kind not in TOOL_CHOICE_TYPES:
+        expected = ", ".join(f"'{tag}'" for tag in TOOL_CHOICE_TYPES)
+        raise anthropic_error(
+            f"tool_choice: Input tag '{kind}' found using 'type' does not match any of the "
+            f"expected tags: {expected}"
+        )
+    if kind in ("any", "tool") and not names:
+        raise anthropic_error("tool_choice may only be specified while providing tools.")
+    if kind == "tool":
+        name = choice.get("name")
+        if not isinstance(name, str):
+            raise anthropic_error("tool_choice.tool.name: Field required")
+        if name not in names:
+            # Wording not confirmed against the live API.
+            raise anthropic_error(f"tool_choice.name: tool '{name}' not found in 'tools'")
+
+
+# -- rendering ---------------------------------------------------------------------------------
+
+
+def _stop_reason(reply: Reply) -> str:
+    mapping = {
+        "length": "max_tokens",
+        "pause_turn": "pause_turn",
+        "refusal": "refusal",
+        "content_filter": "refusal",
+    }
+    if reply.stop in mapping:
+        return mapping[reply.stop]
+    return "tool_use" if reply.tool_calls else "end_turn"
+
+
+def _content(server: FakeServer, reply: Reply) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    if reply.content:
+        blocks.append({"type": "text", "text": reply.content})
+    for call in reply.tool_calls:
+        blocks.append(
+            {
+                "type": "tool_use",
+                "id": call.id or server.new_id("toolu"),
+                "name": call.name,
+                "input": call.arguments_object(),
+            }
+        )
+    return blocks
+
+
+def _usage(reply: Reply, output_tokens: int) -> dict[str, Any]:
+    return {
+        "input_tokens": reply.input_tokens,
+        "output_tokens": output_tokens,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "service_tier": "standard",
+    }
+
+
+def _message(
+    message_id: str, model: str, content: list[dict[str, Any]], reply: Reply, *, final: bool
+) -> dict[str, Any]:
+    return {
+        "id": message_id,
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": _stop_reason(reply) if final else None,
+        "stop_sequence": None,
+        "usage": _usage(reply, reply.completion_tokens() if final else 1),
+    }
+
+
+def _stream(
+    server: FakeServer,
+    exchange: Exchange,
+    *,
+    message_id: str,
+    model: str,
+    reply: Reply,
+    content: list[dict[str, Any]],
+) -> None:
+    def send(kind: str, **fields: Any) -> None:
+        exchange.send_event({"type": kind, **fields}, kind)
+
+    exchange.start_stream({"request-id": exchange.request_id})
+    send("message_start", message=_message(message_id, model, [], reply, final=False))
+    send("ping")
+    for index, block in enumerate(content):
+        if block["type"] == "text":
+            send("content_block_start", index=index, content_block={"type": "text", "text": ""})
+            for piece in words(block["text"]):
+                send(
+                    "content_block_delta", index=index, delta={"type": "text_delta", "text": piece}
+                )
+        else:
+            send(
+                "content_block_start",
+                index=index,
+                content_block={**block, "input": {}},
+            )
+            arguments = json.dumps(block["input"], separators=(",", ":"))
+            for piece in ["", *fragments(arguments, server.fragment_size)]:
+                send(
+                    "content_block_delta",
+                    index=index,
+                    delta={"type": "input_json_delta", "partial_json": piece},
+                )
+        send("content_block_stop", index=index)
+    send(
+        "message_delta",
+        delta={"stop_reason": _stop_reason(reply), "stop_sequence": None},
+        usage={"output_tokens": reply.completion_tokens()},
+    )
+    send("message_stop")
+    exchange.end_stream()
+
+
+def handle(server: FakeServer, exchange: Exchange, body: Any, headers: Mapping[str, str]) -> None:
+    """Validate one Messages API request and answer it from the script."""
+    try:
+        _check_headers(headers)
+        request = _check_fields(body)
+        turns = _messages(server, request)
+        names = _check_tools(request)
+        _check_tool_choice(request, names)
+        _check_tool_pairing(turns)
+    except ApiError as error:
+        error.body["request_id"] = exchange.request_id
+        exchange.send_json(error.status, error.body, {"request-id": exchange.request_id})
+        return
+    reply = server.next_reply("anthropic", request)
+    content = _content(server, reply)
+    message_id = server.new_id("msg")
+    model = str(request["model"])
+    if request.get("stream"):
+        _stream(server, exchange, message_id=message_id, model=model, reply=reply, content=content)
+    else:
+        exchange.send_json(
+            200,
+            _message(message_id, model, content, reply, final=True),
+            {"request-id": exchange.request_id},
+        )
