@@ -1078,17 +1078,24 @@ def test_import_does_not_load_provider_sdks() -> None:
 
 def test_public_names() -> None:
     assert sorted(toolkit.__all__) == [
+        "ArgumentProblem",
+        "CallError",
         "Change",
         "Context",
         "DefinitionProblem",
         "FORMATS",
         "FormatName",
         "Injected",
+        "Registry",
         "Tool",
         "ToolAnnotations",
+        "ToolCall",
         "ToolDefinitionError",
         "ToolError",
+        "ToolNameConflict",
+        "ToolResult",
         "ToolkitError",
+        "Veto",
         "tool",
     ]
     for name in toolkit.__all__:

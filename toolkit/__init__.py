@@ -20,24 +20,53 @@ get_weather.call('{"city": "Paris"}')  # validated, then called
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from toolkit.calls import ArgumentProblem, CallError, ToolCall, ToolResult
 from toolkit.context import Context, Injected
-from toolkit.errors import DefinitionProblem, ToolDefinitionError, ToolError, ToolkitError
+from toolkit.errors import (
+    DefinitionProblem,
+    ToolDefinitionError,
+    ToolError,
+    ToolkitError,
+    ToolNameConflict,
+)
 from toolkit.formats import FORMATS, Change, FormatName
 from toolkit.tool import Tool, ToolAnnotations, tool
 
+if TYPE_CHECKING:
+    from toolkit.registry import Registry, Veto
+
 __all__ = [
     "FORMATS",
+    "ArgumentProblem",
+    "CallError",
     "Change",
     "Context",
     "DefinitionProblem",
     "FormatName",
     "Injected",
+    "Registry",
     "Tool",
     "ToolAnnotations",
+    "ToolCall",
     "ToolDefinitionError",
     "ToolError",
+    "ToolNameConflict",
+    "ToolResult",
     "ToolkitError",
+    "Veto",
     "tool",
 ]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # The registry brings asyncio and thread pools: load it when first named, so that
+    # ``import toolkit`` stays as light as defining tools needs.
+    if name in ("Registry", "Veto"):
+        from toolkit import registry  # noqa: PLC0415 - deferred on purpose
+
+        return getattr(registry, name)
+    raise AttributeError(f"module 'toolkit' has no attribute {name!r}")

@@ -5,6 +5,8 @@ ToolkitError                      base of everything below
 ├── ToolDefinitionError           a developer mistake, found when a tool is defined or rendered
 │                                 (unsupported parameter, bad name, docstring mismatch,
 │                                 a schema a provider format cannot express)
+├── ToolNameConflict              two tools under one name in a Registry, or two names that
+│                                 become one wire name in a provider format (also ValueError)
 └── ToolError                     raised on purpose by tool code: its message goes to the model
 ```
 
@@ -17,7 +19,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["DefinitionProblem", "ToolDefinitionError", "ToolError", "ToolkitError"]
+__all__ = [
+    "DefinitionProblem",
+    "ToolDefinitionError",
+    "ToolError",
+    "ToolNameConflict",
+    "ToolkitError",
+]
 
 
 class ToolkitError(Exception):
@@ -68,6 +76,15 @@ class ToolDefinitionError(ToolkitError, TypeError):
     def single(cls, function: str, parameter: str | None, message: str) -> ToolDefinitionError:
         """Build the error for exactly one problem."""
         return cls([DefinitionProblem(function, parameter, message)])
+
+
+class ToolNameConflict(ToolkitError, ValueError):
+    """Two tools would answer to the same name.
+
+    Raised by ``Registry.add`` for a name already taken (pass ``replace=True`` or
+    ``prefix_name=...``), and by ``Registry.definitions`` when two names become the same
+    wire name in a format (``"a.b"`` and ``"a_b"`` are both ``"a_b"`` for OpenAI).
+    """
 
 
 class ToolError(ToolkitError):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, cast, overload
 
 from pydantic import ValidationError
+from pydantic_core import to_json
 from typing_extensions import ParamSpec, Self, TypeVar
 
 from toolkit._lossless import repair_arguments
@@ -60,6 +61,10 @@ class Tool(Generic[P, R]):
         parameters: The neutral JSON Schema of the arguments (shared: do not mutate).
         strict: Whether definitions are rendered in strict mode unless told otherwise.
         annotations: Behaviour hints, or ``None``.
+        sequential: A ``Registry`` runs this tool alone, never alongside other calls.
+        timeout: Seconds a ``Registry`` waits for this tool before reporting a timeout.
+        serializer: Turns the return value into the text the model receives (``None``: the
+            registry's default, JSON for everything but ``str``).
     """
 
     __slots__ = (
@@ -72,13 +77,19 @@ class Tool(Generic[P, R]):
         "annotations",
         "description",
         "name",
+        "sequential",
+        "serializer",
         "strict",
+        "timeout",
     )
 
     name: str
     description: str
     strict: bool
     annotations: ToolAnnotations | None
+    sequential: bool
+    timeout: float | None
+    serializer: Callable[[Any], str] | None
 
     def __init__(
         self,
@@ -87,6 +98,9 @@ class Tool(Generic[P, R]):
         *,
         strict: bool = False,
         annotations: ToolAnnotations | None = None,
+        sequential: bool = False,
+        timeout: float | None = None,
+        serializer: Callable[[Any], str] | None = None,
     ) -> None:
         self._fn = fn
         self._schema = schema
@@ -94,6 +108,9 @@ class Tool(Generic[P, R]):
         self.description = schema.description
         self.strict = strict
         self.annotations = annotations
+        self.sequential = sequential
+        self.timeout = timeout
+        self.serializer = serializer
         self._definitions: dict[tuple[str, bool], tuple[dict[str, Any], tuple[Change, ...]]] = {}
         self.__wrapped__ = fn
         self.__name__ = getattr(fn, "__name__", schema.name)
@@ -115,11 +132,16 @@ class Tool(Generic[P, R]):
             return self
         else:
             bound = types.MethodType(fn, instance)
+        clone = self._clone()
+        clone._fn = bound
+        clone.__wrapped__ = bound
+        return clone
+
+    def _clone(self) -> Self:
+        """A shallow copy sharing the schema and the definition cache."""
         clone = object.__new__(type(self))
         for slot in Tool.__slots__:
             object.__setattr__(clone, slot, object.__getattribute__(self, slot))
-        clone._fn = bound
-        clone.__wrapped__ = bound
         return clone
 
     def __repr__(self) -> str:
@@ -182,7 +204,7 @@ class Tool(Generic[P, R]):
     # -- validated calls -------------------------------------------------------------------------
 
     def validate(
-        self, arguments: str | bytes | Mapping[str, Any]
+        self, arguments: str | bytes | Mapping[str, Any], *, strict: bool = False
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """Validate a model's arguments (a JSON string or a mapping) against the signature.
 
@@ -191,6 +213,11 @@ class Tool(Generic[P, R]):
         are mapped back first. Returns the positional and keyword arguments for the call,
         without the injected ones.
 
+        Args:
+            arguments: What the model sent.
+            strict: Validate in pydantic's strict JSON mode: no coercion (``"3"`` is not an
+                int), though values JSON cannot express (dates, UUIDs...) stay strings.
+
         Raises:
             pydantic.ValidationError: the arguments do not fit, with every failing location.
         """
@@ -198,8 +225,11 @@ class Tool(Generic[P, R]):
         try:
             if isinstance(arguments, (str, bytes)):
                 return cast(
-                    "tuple[tuple[Any, ...], dict[str, Any]]", validator.validate_json(arguments)
+                    "tuple[tuple[Any, ...], dict[str, Any]]",
+                    validator.validate_json(arguments, strict=strict or None),
                 )
+            if strict:
+                return self.validate(to_json(arguments), strict=True)
             return cast(
                 "tuple[tuple[Any, ...], dict[str, Any]]", validator.validate_python(arguments)
             )
@@ -207,6 +237,11 @@ class Tool(Generic[P, R]):
             repaired = _repaired(arguments, self._schema.parameters)
             if repaired is None:
                 raise
+        if strict:
+            return cast(
+                "tuple[tuple[Any, ...], dict[str, Any]]",
+                validator.validate_json(to_json(repaired), strict=True),
+            )
         return cast("tuple[tuple[Any, ...], dict[str, Any]]", validator.validate_python(repaired))
 
     def call(
@@ -284,6 +319,9 @@ def tool(
     param_descriptions: Mapping[str, str] | None = None,
     docstring_mismatch: Literal["error", "warn"] = "error",
     annotations: ToolAnnotations | None = None,
+    sequential: bool = False,
+    timeout: float | None = None,
+    serializer: Callable[[Any], str] | None = None,
 ) -> Tool[P, R]: ...
 @overload
 def tool(
@@ -294,6 +332,9 @@ def tool(
     param_descriptions: Mapping[str, str] | None = None,
     docstring_mismatch: Literal["error", "warn"] = "error",
     annotations: ToolAnnotations | None = None,
+    sequential: bool = False,
+    timeout: float | None = None,
+    serializer: Callable[[Any], str] | None = None,
 ) -> Callable[[Callable[P, R]], Tool[P, R]]: ...
 def tool(
     fn: Callable[P, R] | None = None,
@@ -305,6 +346,9 @@ def tool(
     param_descriptions: Mapping[str, str] | None = None,
     docstring_mismatch: Literal["error", "warn"] = "error",
     annotations: ToolAnnotations | None = None,
+    sequential: bool = False,
+    timeout: float | None = None,
+    serializer: Callable[[Any], str] | None = None,
 ) -> Tool[P, R] | Callable[[Callable[P, R]], Tool[P, R]]:
     """Turn a function into a ``Tool``: ``@tool`` or ``@tool(name=..., ...)``.
 
@@ -322,6 +366,12 @@ def tool(
         docstring_mismatch: ``"error"`` (default) or ``"warn"`` when the docstring documents a
             parameter the signature lacks.
         annotations: Behaviour hints (read-only, destructive...) for protocols that carry them.
+        sequential: A ``Registry`` runs calls of this tool alone and in order, never in
+            parallel with other calls (for tools with side effects that must not overlap).
+        timeout: Seconds a ``Registry`` waits for a call before answering with a timeout
+            error (overrides the registry's own ``timeout``).
+        serializer: Turns the return value into the text the model receives, instead of
+            the registry's default (``str`` as is, anything else as compact JSON).
 
     Raises:
         ToolDefinitionError: listing every problem found, each naming the parameter and the fix.
@@ -338,7 +388,15 @@ def tool(
             docstring_mismatch=docstring_mismatch,
             localns=localns,
         )
-        return Tool(function, schema, strict=strict, annotations=annotations)
+        return Tool(
+            function,
+            schema,
+            strict=strict,
+            annotations=annotations,
+            sequential=sequential,
+            timeout=timeout,
+            serializer=serializer,
+        )
 
     if fn is not None:
         return decorate(fn)
