@@ -760,3 +760,16 @@ def test_parse_calls_and_result_messages(registry: Registry) -> None:
             "content": [{"type": "tool_result", "tool_use_id": "tu_1", "content": '["x"]'}],
         }
     ]
+
+
+@pytest.mark.parametrize("arguments", ['["Paris"]', ' \n["Paris", "celsius"]', ["Paris"]])
+def test_json_arrays_are_not_taken_as_positional_arguments(
+    registry: Registry, arguments: str | list[str]
+) -> None:
+    result = one(registry, "get_weather", arguments)
+    assert result.is_error
+    assert result.error is not None
+    assert result.error.kind == "invalid_arguments"
+    assert result.content.startswith(
+        "Invalid arguments for get_weather:\n- arguments: Input should be a"
+    )

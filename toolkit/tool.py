@@ -222,6 +222,12 @@ class Tool(Generic[P, R]):
             pydantic.ValidationError: the arguments do not fit, with every failing location.
         """
         validator = self._schema.validator
+        if _is_array(arguments):
+            # pydantic's arguments schema would take a JSON array as positional arguments;
+            # the protocols only ever send named arguments, so an array is a mistake.
+            raise ValidationError.from_exception_data(
+                "arguments", [{"type": "dict_type", "loc": (), "input": arguments}]
+            )
         try:
             if isinstance(arguments, (str, bytes)):
                 return cast(
@@ -291,6 +297,15 @@ class Tool(Generic[P, R]):
             if not injection.positional:
                 kwargs[injection.name] = _injected_value(injection.kind, context)
         return full_args, kwargs
+
+
+def _is_array(arguments: object) -> bool:
+    if isinstance(arguments, str):
+        head = arguments[:1]
+        return head == "[" or (head.isspace() and arguments.lstrip()[:1] == "[")
+    if isinstance(arguments, bytes):
+        return arguments.lstrip()[:1] == b"["
+    return isinstance(arguments, (list, tuple))
 
 
 def _injected_value(kind: Literal["context", "deps"], context: Context[Any]) -> Any:
