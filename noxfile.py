@@ -67,9 +67,12 @@ def examples(session: nox.Session) -> None:
 
 @nox.session(python="3.12", default=False)
 def bench(session: nox.Session) -> None:
-    """Build-time, memory and import benchmarks against pydantic and the peer libraries."""
+    """Benchmarks against pydantic and the peer libraries: build time, memory and import
+    (bench_build.py), then per-call dispatch, parallel calls and error results
+    (bench_dispatch.py). Options after `--` (`--quick`...) go to both scripts."""
     session.install("-e", ".", *_bench_peers())
     session.run("python", "tests/bench/bench_build.py", *session.posargs)
+    session.run("python", "tests/bench/bench_dispatch.py", *session.posargs)
 
 
 def _bench_peers() -> list[str]:
@@ -78,4 +81,5 @@ def _bench_peers() -> list[str]:
         "pydantic-ai-slim",
         "langchain-core",
         "fastmcp",
+        "anthropic",
     ]
