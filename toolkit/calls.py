@@ -76,7 +76,9 @@ class CallError:
     exception: BaseException | None = field(default=None, repr=False, compare=False)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, init=False)
+# Not frozen: a frozen dataclass's __init__ sets every field through object.__setattr__,
+# which measured as a third of a whole registry dispatch. Treat results as read-only.
+@dataclass(slots=True, kw_only=True)
 class ToolResult:
     """The outcome of one call, ready to send back.
 
@@ -98,34 +100,7 @@ class ToolResult:
     error: CallError | None = None
     duration: float = 0.0
 
-    def __init__(
-        self,
-        *,
-        call_id: str,
-        name: str,
-        value: Any,
-        content: str,
-        is_error: bool = False,
-        error: CallError | None = None,
-        duration: float = 0.0,
-    ) -> None:
-        # The dataclass's own __init__ sets each field through ``object.__setattr__``, which
-        # made building a result a third of a registry dispatch; the slot setters are direct.
-        _set_call_id(self, call_id)
-        _set_name(self, name)
-        _set_value(self, value)
-        _set_content(self, content)
-        _set_is_error(self, is_error)
-        _set_error(self, error)
-        _set_duration(self, duration)
-
     def __repr__(self) -> str:
         status = f"error={self.error.kind!r}" if self.error else "ok"
         head = f"ToolResult(call_id={self.call_id!r}, name={self.name!r}, {status}"
         return f"{head}, content={self.content[:60]!r})"
-
-
-_set_call_id, _set_name, _set_value, _set_content, _set_is_error, _set_error, _set_duration = (
-    ToolResult.__dict__[name].__set__
-    for name in ("call_id", "name", "value", "content", "is_error", "error", "duration")
-)

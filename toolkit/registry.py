@@ -81,6 +81,8 @@ class _Entry:
     fn: Callable[..., Any]
     injects: bool
     is_async: bool
+    validate_json: Callable[..., Any]  # the compiled validator, for the single-call fast path
+    plain: bool  # sync and injects nothing: eligible for the fast path
 
 
 @dataclass(slots=True)
@@ -315,7 +317,15 @@ class Registry:
         for item in items:
             schema = item._schema  # pyright: ignore[reportPrivateUsage]
             fn = item._fn  # pyright: ignore[reportPrivateUsage]
-            self._entries[item.name] = _Entry(item, fn, bool(schema.injections), item.is_async)
+            injects = bool(schema.injections)
+            self._entries[item.name] = _Entry(
+                item,
+                fn,
+                injects,
+                item.is_async,
+                schema.validator.validate_json,
+                not injects and not item.is_async,
+            )
         self._wire.clear()
 
     def _lookup(self, name: str) -> _Entry | None:
@@ -358,14 +368,17 @@ class Registry:
             RuntimeError: called from an async tool running on the background loop (use
                 ``execute_async`` there).
         """
-        calls = list(calls)
+        calls = cast("list[ToolCall]", calls) if type(calls) is list else list(calls)
         if len(calls) == 1 and self.before_call is None and self.after_call is None:
             # The common case, without the generator's overhead: same steps as ``_flow``.
+            fast = self._fast_path(calls[0])
+            if fast is not None:
+                return [fast]
             prepared = self._prepare(0, calls[0], context)
             if isinstance(prepared, ToolResult):
                 return [prepared]
-            if prepared.timeout is None and self.executor is None and not prepared.entry.is_async:
-                return [self._finish(prepared, _call_inline(prepared))]  # see _inline
+            if self._inline(prepared):
+                return [self._finish(prepared, _call_inline(prepared))]
         flow = self._flow(calls, context)
         reply: Any = None
         while True:
@@ -408,6 +421,54 @@ class Registry:
                 reply = effect.hook(*effect.arguments)
                 if inspect.isawaitable(reply):
                     reply = await reply
+
+    def _fast_path(self, call: ToolCall) -> ToolResult | None:
+        """One valid call of a plain sync tool, with the fewest steps; ``None`` means take the
+        general path (anything unusual, and every failure, goes there, so the error results
+        are written in one place). Same steps as ``_prepare`` + ``_call_inline`` + ``_finish``.
+        """
+        entry = self._entries.get(call.name)
+        arguments = call.arguments
+        if (
+            entry is None
+            or not entry.plain
+            or type(arguments) is not str
+            or arguments[:1] != "{"
+            or self.executor is not None
+            or self.timeout is not None
+            or self.strict_validation
+        ):
+            return None
+        tool_ = entry.tool
+        if tool_.timeout is not None or tool_.serializer is not None:
+            return None
+        started = perf_counter()
+        try:
+            # Tool.validate minus what was just checked (a JSON object, not an array).
+            args, kwargs = entry.validate_json(arguments)
+        except ValidationError:
+            return None  # re-validated on the general path, which reports it
+        try:
+            value = entry.fn(*args, **kwargs)
+        except Exception as error:  # the general path would call the tool a second time
+            job = _Job(0, call, entry, args, kwargs, started, None)
+            return self._finish(job, (None, error, perf_counter()))
+        ended = perf_counter()
+        if type(value) is str:
+            content = value
+        elif type(value) is int:
+            content = str(value)  # what JSON says too, without the encoder's round trip
+        else:
+            try:
+                content = _serialised(value, None)
+            except Exception:
+                job = _Job(0, call, entry, args, kwargs, started, None)
+                return self._finish(job, (value, None, ended))
+        if len(content) > self.max_content_chars:
+            content = self._clipped(content)
+        return ToolResult(
+            call_id=call.id, name=call.name, value=value, content=content, duration=ended - started
+        )
 
     def _flow(self, calls: list[ToolCall], context: Any) -> _Flow:
         """The sans-I/O core: validate everything, run the valid calls group by group."""
@@ -618,7 +679,13 @@ class Registry:
         if len(jobs) == 1:
             return [await self._run_job(jobs[0], limit)]
         outcomes = await asyncio.gather(
-            *(self._run_job(job, limit) for job in jobs), return_exceptions=True
+            *(
+                self._attempt(job)  # the common case, one coroutine per call
+                if limit is None and job.timeout is None
+                else self._run_job(job, limit)
+                for job in jobs
+            ),
+            return_exceptions=True,
         )
         # What comes back as an exception is a tool's own CancelledError (or worse).
         return [(None, o, perf_counter()) if isinstance(o, BaseException) else o for o in outcomes]
