@@ -1,0 +1,1 @@
+"""Model backends: one per client library or REST API."""
