@@ -36,6 +36,7 @@ from toolkit.tool import Tool, ToolAnnotations, tool
 
 if TYPE_CHECKING:
     from toolkit.registry import Registry, Veto
+    from toolkit.runner import Conversation, RunResult, Runner
 
 __all__ = [
     "FORMATS",
@@ -43,10 +44,13 @@ __all__ = [
     "CallError",
     "Change",
     "Context",
+    "Conversation",
     "DefinitionProblem",
     "FormatName",
     "Injected",
     "Registry",
+    "RunResult",
+    "Runner",
     "Tool",
     "ToolAnnotations",
     "ToolCall",
@@ -69,4 +73,8 @@ def __getattr__(name: str) -> Any:
         from toolkit import registry  # noqa: PLC0415 - deferred on purpose
 
         return getattr(registry, name)
+    if name in ("Runner", "Conversation", "RunResult"):
+        from toolkit import runner  # noqa: PLC0415 - deferred on purpose
+
+        return getattr(runner, name)
     raise AttributeError(f"module 'toolkit' has no attribute {name!r}")

@@ -1,0 +1,31 @@
+"""The runner: multi-step and multi-turn tool conversations over any model backend."""
+
+from __future__ import annotations
+
+from toolkit.runner._events import (
+    ArgumentsDelta,
+    Event,
+    RunFinished,
+    StepFinished,
+    TextDelta,
+    ToolCallComplete,
+    ToolCallStarted,
+    ToolResultEvent,
+)
+from toolkit.runner._loop import Limits, RunResult
+from toolkit.runner._runner import Conversation, Runner
+
+__all__ = [
+    "ArgumentsDelta",
+    "Conversation",
+    "Event",
+    "Limits",
+    "RunFinished",
+    "RunResult",
+    "Runner",
+    "StepFinished",
+    "TextDelta",
+    "ToolCallComplete",
+    "ToolCallStarted",
+    "ToolResultEvent",
+]

@@ -1,0 +1,369 @@
+"""``Runner`` and ``Conversation``: small drivers around the one loop in ``_loop``.
+
+Each driver turns the loop's effects into I/O: ``run`` with a sync client and
+``Registry.execute``, ``run_async`` with an async client and ``execute_async``, and
+``stream`` / ``astream`` the same while yielding events.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from typing import Any
+
+from toolkit.backends import model_for
+from toolkit.formats import get_format
+from toolkit.model import AsyncModel, ModelReply, StreamDelta, SyncModel, ToolChoice
+from toolkit.registry import Registry
+from toolkit.runner._events import (
+    ArgumentsDelta,
+    Event,
+    RunFinished,
+    StepFinished,
+    TextDelta,
+    ToolCallComplete,
+    ToolCallStarted,
+    ToolResultEvent,
+)
+from toolkit.runner._loop import (
+    CallModel,
+    Effect,
+    Limits,
+    LoopSettings,
+    RunCalls,
+    RunResult,
+    append_messages,
+    run_loop,
+)
+from toolkit.tool import Tool
+
+__all__ = ["Conversation", "Runner"]
+
+Prompt = str | Sequence[Mapping[str, Any]]
+_Loop = Generator[Effect, Any, RunResult]
+
+
+class Runner:
+    """Runs tool conversations: send, execute the calls, send the results, until an answer.
+
+    Args:
+        client: An ``openai.OpenAI`` / ``AsyncOpenAI`` (Chat Completions, any ``base_url``),
+            an ``anthropic.Anthropic`` / ``AsyncAnthropic``, or any backend implementing
+            ``toolkit.model.SyncModel`` / ``AsyncModel`` (``OpenAIResponses``, ``WorkersAI``,
+            the models of ``toolkit.testing``...).
+        model: The model name sent with every request.
+        tools: A ``Registry``, or tools and plain functions to put in a new one.
+        system: The system prompt.
+        tool_choice: ``"auto"``, ``"none"``, ``"required"`` or a tool name. A forced choice
+            applies to the first request only; after the model honoured it the run goes on
+            with ``"auto"`` (a forced choice kept forever loops forever).
+        parallel_tool_calls: Allow several calls per reply (``None``: provider default).
+        strict: Render tool definitions in strict mode (``None``: each tool's own setting).
+        max_steps: Model requests per run; a run never goes on without limit.
+        max_tool_calls: Tool calls per run.
+        deadline: Seconds a run may take (checked before each request).
+        token_budget: Tokens a run may use (checked before each request).
+        max_repeats: Identical calls (same tool, same arguments) allowed per run.
+        settings: Other request settings passed through (``temperature``, ``max_tokens``...).
+        context: Passed to tools that take a ``Context`` (as ``Context.deps``).
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        model: str,
+        tools: Registry | Iterable[Tool[..., Any] | Callable[..., Any]] = (),
+        system: str | None = None,
+        tool_choice: ToolChoice = "auto",
+        parallel_tool_calls: bool | None = None,
+        strict: bool | None = None,
+        max_steps: int = 10,
+        max_tool_calls: int | None = None,
+        deadline: float | None = None,
+        token_budget: int | None = None,
+        max_repeats: int = 3,
+        settings: Mapping[str, Any] | None = None,
+        context: Any = None,
+    ) -> None:
+        self.backend: SyncModel | AsyncModel = model_for(client)
+        self.model = model
+        self.registry = tools if isinstance(tools, Registry) else Registry(tools)
+        self.system = system
+        self.tool_choice: ToolChoice = tool_choice
+        self.parallel_tool_calls = parallel_tool_calls
+        self.strict = strict
+        self.limits = Limits(
+            max_steps=max_steps,
+            max_tool_calls=max_tool_calls,
+            deadline=deadline,
+            token_budget=token_budget,
+            max_repeats=max_repeats,
+        )
+        self.settings = dict(settings or {})
+        self.context = context
+
+    # -- public API -----------------------------------------------------------------------------
+
+    def run(
+        self,
+        prompt: Prompt,
+        *,
+        history: list[Any] | None = None,
+        tool_choice: ToolChoice | None = None,
+    ) -> RunResult:
+        """Run one user turn to its end with a sync client.
+
+        Args:
+            prompt: The user's text, or messages (native format) to start from.
+            history: Earlier messages; the run appends to this very list.
+            tool_choice: Overrides the runner's ``tool_choice`` for this run.
+        """
+        backend = self._backend(SyncModel, "run", "a sync client (OpenAI, Anthropic)")
+        loop = self._loop(backend, prompt, history, tool_choice)
+        reply: Any = None
+        while True:
+            try:
+                effect = loop.send(reply)
+            except StopIteration as stop:
+                return stop.value
+            if isinstance(effect, CallModel):
+                reply = backend.complete(effect.request)
+            elif isinstance(effect, RunCalls):
+                reply = self._execute(loop, effect)
+            else:
+                reply = None
+
+    async def run_async(
+        self,
+        prompt: Prompt,
+        *,
+        history: list[Any] | None = None,
+        tool_choice: ToolChoice | None = None,
+    ) -> RunResult:
+        """Run one user turn to its end with an async client (see ``run``)."""
+        backend = self._backend(AsyncModel, "run_async", "an async client (AsyncOpenAI...)")
+        loop = self._loop(backend, prompt, history, tool_choice)
+        reply: Any = None
+        while True:
+            try:
+                effect = loop.send(reply)
+            except StopIteration as stop:
+                return stop.value
+            if isinstance(effect, CallModel):
+                reply = await backend.acomplete(effect.request)
+            elif isinstance(effect, RunCalls):
+                reply = await self._execute_async(loop, effect)
+            else:
+                reply = None
+
+    def stream(
+        self,
+        prompt: Prompt,
+        *,
+        history: list[Any] | None = None,
+        tool_choice: ToolChoice | None = None,
+    ) -> Iterator[Event]:
+        """Run one user turn with a sync client, yielding events as they happen.
+
+        Tools still run while streaming; the last event is ``RunFinished``.
+        """
+        backend = self._backend(SyncModel, "stream", "a sync client (OpenAI, Anthropic)")
+        loop = self._loop(backend, prompt, history, tool_choice)
+        reply: Any = None
+        while True:
+            try:
+                effect = loop.send(reply)
+            except StopIteration as stop:
+                yield RunFinished(stop.value)
+                return
+            if isinstance(effect, CallModel):
+                events = _DeltaEvents()
+                for item in backend.stream(effect.request):
+                    if isinstance(item, ModelReply):
+                        reply = item
+                    else:
+                        yield from events.translate(item)
+                yield from (ToolCallComplete(call) for call in reply.calls)
+            elif isinstance(effect, RunCalls):
+                reply = self._execute(loop, effect)
+                yield from (ToolResultEvent(result) for result in reply)
+            else:
+                yield StepFinished(effect.step)
+                reply = None
+
+    async def astream(
+        self,
+        prompt: Prompt,
+        *,
+        history: list[Any] | None = None,
+        tool_choice: ToolChoice | None = None,
+    ) -> AsyncIterator[Event]:
+        """Run one user turn with an async client, yielding events (see ``stream``)."""
+        backend = self._backend(AsyncModel, "astream", "an async client (AsyncOpenAI...)")
+        loop = self._loop(backend, prompt, history, tool_choice)
+        reply: Any = None
+        while True:
+            try:
+                effect = loop.send(reply)
+            except StopIteration as stop:
+                yield RunFinished(stop.value)
+                return
+            if isinstance(effect, CallModel):
+                events = _DeltaEvents()
+                async for item in backend.astream(effect.request):
+                    if isinstance(item, ModelReply):
+                        reply = item
+                    else:
+                        for event in events.translate(item):
+                            yield event
+                for call in reply.calls:
+                    yield ToolCallComplete(call)
+            elif isinstance(effect, RunCalls):
+                reply = await self._execute_async(loop, effect)
+                for result in reply:
+                    yield ToolResultEvent(result)
+            else:
+                yield StepFinished(effect.step)
+                reply = None
+
+    def conversation(self, messages: Iterable[Any] = ()) -> Conversation:
+        """A multi-turn conversation that keeps its history between sends."""
+        return Conversation(self, messages)
+
+    # -- shared steps -----------------------------------------------------------------------------
+
+    def _backend(self, kind: type[Any], method: str, needs: str) -> Any:
+        if not isinstance(self.backend, kind):
+            raise TypeError(f"Runner.{method} needs {needs}; got {self.backend!r}")
+        return self.backend
+
+    def _loop(
+        self,
+        backend: SyncModel | AsyncModel,
+        prompt: Prompt,
+        history: list[Any] | None,
+        tool_choice: ToolChoice | None,
+    ) -> _Loop:
+        format = backend.format
+        messages = history if history is not None else []
+        if isinstance(prompt, str):
+            first_new = len(messages)
+            append_messages(messages, backend.user_message(prompt))
+        else:
+            messages.extend(prompt)
+            first_new = len(messages)
+        choice = self.tool_choice if tool_choice is None else tool_choice
+        if choice not in ("auto", "none", "required") and choice not in self.registry:
+            raise ValueError(
+                f"tool_choice names {choice!r}, which is not a registered tool; "
+                f"registered: {', '.join(self.registry.names) or 'none'}"
+            )
+        config = LoopSettings(
+            model=self.model,
+            codec=get_format(format),
+            tools=self.registry.definitions(format, strict=self.strict),
+            system=self.system,
+            tool_choice=self._wire_choice(choice, format),
+            parallel_tool_calls=self.parallel_tool_calls,
+            settings=self.settings,
+            limits=self.limits,
+        )
+        return run_loop(messages, first_new, config)
+
+    def _wire_choice(self, choice: ToolChoice, format: str) -> ToolChoice:
+        if choice in ("auto", "none", "required"):
+            return choice
+        return get_format(format).wire_name(choice)
+
+    def _execute(self, loop: _Loop, effect: RunCalls) -> Any:
+        try:
+            return self.registry.execute(effect.calls, context=self.context)
+        except BaseException as error:
+            loop.throw(error)  # closes the open calls in the history, then re-raises
+            raise  # pragma: no cover - throw() re-raised already
+
+    async def _execute_async(self, loop: _Loop, effect: RunCalls) -> Any:
+        try:
+            return await self.registry.execute_async(effect.calls, context=self.context)
+        except BaseException as error:
+            loop.throw(error)
+            raise  # pragma: no cover
+
+
+class Conversation:
+    """A conversation across user turns: each ``send`` continues the same history.
+
+    The history is kept in the provider's native format in ``messages``; ``to_json`` and
+    ``from_json`` save and restore it.
+    """
+
+    def __init__(self, runner: Runner, messages: Iterable[Any] = ()) -> None:
+        self.runner = runner
+        self.messages: list[Any] = list(messages)
+
+    def send(self, prompt: Prompt, *, tool_choice: ToolChoice | None = None) -> RunResult:
+        """Run the next user turn (sync client)."""
+        return self.runner.run(prompt, history=self.messages, tool_choice=tool_choice)
+
+    async def send_async(
+        self, prompt: Prompt, *, tool_choice: ToolChoice | None = None
+    ) -> RunResult:
+        """Run the next user turn (async client)."""
+        return await self.runner.run_async(prompt, history=self.messages, tool_choice=tool_choice)
+
+    def stream(self, prompt: Prompt, *, tool_choice: ToolChoice | None = None) -> Iterator[Event]:
+        """Run the next user turn, yielding events (sync client)."""
+        return self.runner.stream(prompt, history=self.messages, tool_choice=tool_choice)
+
+    def astream(
+        self, prompt: Prompt, *, tool_choice: ToolChoice | None = None
+    ) -> AsyncIterator[Event]:
+        """Run the next user turn, yielding events (async client)."""
+        return self.runner.astream(prompt, history=self.messages, tool_choice=tool_choice)
+
+    def to_json(self) -> str:
+        """The history as JSON (with the format it is written in)."""
+        return json.dumps({"format": self.runner.backend.format, "messages": self.messages})
+
+    @classmethod
+    def from_json(cls, runner: Runner, text: str) -> Conversation:
+        """A conversation restored from ``to_json`` output, continued with ``runner``.
+
+        Raises:
+            ValueError: the history was written for another protocol than the runner's.
+        """
+        data = json.loads(text)
+        if data.get("format") != runner.backend.format:
+            raise ValueError(
+                f"this conversation is in the {data.get('format')!r} format; the runner "
+                f"speaks {runner.backend.format!r}"
+            )
+        return cls(runner, data["messages"])
+
+
+class _DeltaEvents:
+    """Turns a reply's stream fragments into events (each call announced once)."""
+
+    def __init__(self) -> None:
+        self._started: set[int] = set()
+
+    def translate(self, delta: StreamDelta) -> Iterator[Event]:
+        if delta.text:
+            yield TextDelta(delta.text)
+        index = delta.call_index
+        if index is None:
+            return
+        if index not in self._started and delta.call_name:
+            self._started.add(index)
+            yield ToolCallStarted(index, delta.call_id, delta.call_name)
+        if delta.arguments:
+            yield ArgumentsDelta(index, delta.arguments)
