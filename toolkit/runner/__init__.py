@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from toolkit.runner._conversation import Conversation
 from toolkit.runner._events import (
     ArgumentsDelta,
     Event,
@@ -13,7 +14,7 @@ from toolkit.runner._events import (
     ToolResultEvent,
 )
 from toolkit.runner._loop import Limits, RunResult
-from toolkit.runner._runner import Conversation, Runner
+from toolkit.runner._runner import Runner
 
 __all__ = [
     "ArgumentsDelta",

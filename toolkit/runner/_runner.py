@@ -7,7 +7,6 @@ Each driver turns the loop's effects into I/O: ``run`` with a sync client and
 
 from __future__ import annotations
 
-import json
 from collections.abc import (
     AsyncIterator,
     Callable,
@@ -17,7 +16,7 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from toolkit.backends import model_for
 from toolkit.formats import get_format
@@ -45,7 +44,10 @@ from toolkit.runner._loop import (
 )
 from toolkit.tool import Tool
 
-__all__ = ["Conversation", "Runner"]
+if TYPE_CHECKING:
+    from toolkit.runner._conversation import Conversation
+
+__all__ = ["Prompt", "Runner"]
 
 Prompt = str | Sequence[Mapping[str, Any]]
 _Loop = Generator[Effect, Any, RunResult]
@@ -237,6 +239,8 @@ class Runner:
 
     def conversation(self, messages: Iterable[Any] = ()) -> Conversation:
         """A multi-turn conversation that keeps its history between sends."""
+        from toolkit.runner._conversation import Conversation  # noqa: PLC0415 - cycle
+
         return Conversation(self, messages)
 
     # -- shared steps -----------------------------------------------------------------------------
@@ -297,57 +301,6 @@ class Runner:
         except BaseException as error:
             loop.throw(error)
             raise  # pragma: no cover
-
-
-class Conversation:
-    """A conversation across user turns: each ``send`` continues the same history.
-
-    The history is kept in the provider's native format in ``messages``; ``to_json`` and
-    ``from_json`` save and restore it.
-    """
-
-    def __init__(self, runner: Runner, messages: Iterable[Any] = ()) -> None:
-        self.runner = runner
-        self.messages: list[Any] = list(messages)
-
-    def send(self, prompt: Prompt, *, tool_choice: ToolChoice | None = None) -> RunResult:
-        """Run the next user turn (sync client)."""
-        return self.runner.run(prompt, history=self.messages, tool_choice=tool_choice)
-
-    async def send_async(
-        self, prompt: Prompt, *, tool_choice: ToolChoice | None = None
-    ) -> RunResult:
-        """Run the next user turn (async client)."""
-        return await self.runner.run_async(prompt, history=self.messages, tool_choice=tool_choice)
-
-    def stream(self, prompt: Prompt, *, tool_choice: ToolChoice | None = None) -> Iterator[Event]:
-        """Run the next user turn, yielding events (sync client)."""
-        return self.runner.stream(prompt, history=self.messages, tool_choice=tool_choice)
-
-    def astream(
-        self, prompt: Prompt, *, tool_choice: ToolChoice | None = None
-    ) -> AsyncIterator[Event]:
-        """Run the next user turn, yielding events (async client)."""
-        return self.runner.astream(prompt, history=self.messages, tool_choice=tool_choice)
-
-    def to_json(self) -> str:
-        """The history as JSON (with the format it is written in)."""
-        return json.dumps({"format": self.runner.backend.format, "messages": self.messages})
-
-    @classmethod
-    def from_json(cls, runner: Runner, text: str) -> Conversation:
-        """A conversation restored from ``to_json`` output, continued with ``runner``.
-
-        Raises:
-            ValueError: the history was written for another protocol than the runner's.
-        """
-        data = json.loads(text)
-        if data.get("format") != runner.backend.format:
-            raise ValueError(
-                f"this conversation is in the {data.get('format')!r} format; the runner "
-                f"speaks {runner.backend.format!r}"
-            )
-        return cls(runner, data["messages"])
 
 
 class _DeltaEvents:
