@@ -11,7 +11,7 @@ from typing import Any, Literal
 import pytest
 from pydantic import BaseModel
 
-from toolkit import Registry, Runner, tool
+from toolkit import Registry, Runner, ToolCall, tool
 from toolkit.model import ModelReply, ModelRequest, StreamDelta
 from toolkit.runner import (
     ArgumentsDelta,
@@ -388,3 +388,116 @@ def test_test_model_calls_every_tool_with_valid_arguments() -> None:
     assert sorted(r.name for r in result.tool_results) == ["add", "get_weather", "ship"]
     assert not any(r.is_error for r in result.tool_results)
     assert result.stop_reason == "end"
+
+
+# -- approvals and hooks ---------------------------------------------------------------------------
+
+
+def _approval_setup() -> tuple[list[str], Runner, ScriptedModel]:
+    sent: list[str] = []
+
+    @tool(needs_approval=True)
+    def send_money(to: str, amount: int) -> str:
+        """Send money."""
+        sent.append(f"{amount} to {to}")
+        return f"sent {amount} to {to}"
+
+    @tool
+    def balance() -> int:
+        """Read the balance."""
+        sent.append("balance read")
+        return 100
+
+    model = ScriptedModel(
+        [[call("balance"), call("send_money", to="Ada", amount=30)], "Done, Ada has it."]
+    )
+    return sent, Runner(model, model="m", tools=[balance, send_money]), model
+
+
+def test_a_call_needing_approval_pauses_and_resumes_in_another_process() -> None:
+    sent, run, _ = _approval_setup()
+    paused = run.run("pay Ada 30")
+    assert paused.stop_reason == "approval_required"
+    pending = paused.pending
+    assert pending is not None
+    assert [c.name for c in pending.calls] == ["send_money"]
+    assert sent == ["balance read"]  # the other call already ran
+
+    saved = pending.to_json()
+    restored = type(pending).from_json(saved)
+    from toolkit.runner import Approve
+
+    result = run.resume(restored, {restored.calls[0].id: Approve()})
+    assert result.text == "Done, Ada has it."
+    assert sent == ["balance read", "30 to Ada"]  # balance was not read twice
+    tool_messages = [m for m in result.messages if m["role"] == "tool"]
+    assert [m["content"] for m in tool_messages] == ["100", "sent 30 to Ada"]
+
+
+def test_approval_with_edited_arguments_and_denial() -> None:
+    from toolkit.runner import Approve, Deny
+
+    sent, run, _ = _approval_setup()
+    pending = run.run("pay").pending
+    assert pending is not None
+    edited = run.resume(
+        pending, {pending.calls[0].id: Approve(arguments={"to": "Ada", "amount": 5})}
+    )
+    assert sent[-1] == "5 to Ada"
+    assert edited.tool_results[-1].content == "sent 5 to Ada"
+
+    sent, run, _ = _approval_setup()
+    pending = run.run("pay").pending
+    assert pending is not None
+    denied = run.resume(pending, {pending.calls[0].id: Deny("Not without a second signature.")})
+    assert sent == ["balance read"]
+    assert denied.tool_results[-1].content == "Not without a second signature."
+    assert denied.tool_results[-1].is_error
+
+    with pytest.raises(ValueError, match="no decision for the waiting call"):
+        run.resume(pending, {})
+
+
+def test_an_approve_callback_decides_inline_sync_and_async() -> None:
+    from toolkit.runner import Approve, Deny
+
+    sent, run, _ = _approval_setup()
+
+    def only_ada(pending_call: ToolCall) -> Approve | Deny:
+        return Approve() if "Ada" in str(pending_call.arguments) else Deny()
+
+    run.approve = only_ada
+    assert run.run("pay").text == "Done, Ada has it."
+    assert sent == ["balance read", "30 to Ada"]
+
+    async def decide(c: Any) -> Any:
+        await asyncio.sleep(0)
+        return Deny("no")
+
+    sent, run, _ = _approval_setup()
+    run.approve = decide
+    result = asyncio.run(run.run_async("pay"))
+    assert result.tool_results[-1].content == "no"
+
+
+def test_hooks_see_requests_replies_and_tool_calls() -> None:
+    seen: list[str] = []
+    model = ScriptedModel([call("add", a=1, b=2), "3"])
+    run = Runner(
+        model,
+        model="test-model",
+        tools=[add],
+        on_request=lambda r: seen.append(f"request {len(r.messages)}"),
+        on_reply=lambda r: seen.append(f"reply {r.stop}"),
+        on_tool_start=lambda calls: seen.append(f"start {[c.name for c in calls]}"),
+        on_tool_end=lambda results: seen.append(f"end {[r.content for r in results]}"),
+    )
+    run.run("add")
+    assert seen == [
+        "request 1",
+        "reply tool_calls",
+        "start ['add']",
+        "end ['3']",
+        "request 3",
+        "reply end",
+    ]

@@ -65,6 +65,8 @@ class Tool(Generic[P, R]):
         timeout: Seconds a ``Registry`` waits for this tool before reporting a timeout.
         serializer: Turns the return value into the text the model receives (``None``: the
             registry's default, JSON for everything but ``str``).
+        needs_approval: A ``Runner`` pauses before running a call of this tool until the
+            call is approved, edited or denied.
     """
 
     __slots__ = (
@@ -77,6 +79,7 @@ class Tool(Generic[P, R]):
         "annotations",
         "description",
         "name",
+        "needs_approval",
         "sequential",
         "serializer",
         "strict",
@@ -90,6 +93,7 @@ class Tool(Generic[P, R]):
     sequential: bool
     timeout: float | None
     serializer: Callable[[Any], str] | None
+    needs_approval: bool
 
     def __init__(
         self,
@@ -101,6 +105,7 @@ class Tool(Generic[P, R]):
         sequential: bool = False,
         timeout: float | None = None,
         serializer: Callable[[Any], str] | None = None,
+        needs_approval: bool = False,
     ) -> None:
         self._fn = fn
         self._schema = schema
@@ -111,6 +116,7 @@ class Tool(Generic[P, R]):
         self.sequential = sequential
         self.timeout = timeout
         self.serializer = serializer
+        self.needs_approval = needs_approval
         self._definitions: dict[tuple[str, bool], tuple[dict[str, Any], tuple[Change, ...]]] = {}
         self.__wrapped__ = fn
         self.__name__ = getattr(fn, "__name__", schema.name)
@@ -337,6 +343,7 @@ def tool(
     sequential: bool = False,
     timeout: float | None = None,
     serializer: Callable[[Any], str] | None = None,
+    needs_approval: bool = False,
 ) -> Tool[P, R]: ...
 @overload
 def tool(
@@ -350,6 +357,7 @@ def tool(
     sequential: bool = False,
     timeout: float | None = None,
     serializer: Callable[[Any], str] | None = None,
+    needs_approval: bool = False,
 ) -> Callable[[Callable[P, R]], Tool[P, R]]: ...
 def tool(
     fn: Callable[P, R] | None = None,
@@ -364,6 +372,7 @@ def tool(
     sequential: bool = False,
     timeout: float | None = None,
     serializer: Callable[[Any], str] | None = None,
+    needs_approval: bool = False,
 ) -> Tool[P, R] | Callable[[Callable[P, R]], Tool[P, R]]:
     """Turn a function into a ``Tool``: ``@tool`` or ``@tool(name=..., ...)``.
 
@@ -387,6 +396,8 @@ def tool(
             error (overrides the registry's own ``timeout``).
         serializer: Turns the return value into the text the model receives, instead of
             the registry's default (``str`` as is, anything else as compact JSON).
+        needs_approval: A ``Runner`` pauses before each call of this tool until it is
+            approved (possibly with edited arguments) or denied.
 
     Raises:
         ToolDefinitionError: listing every problem found, each naming the parameter and the fix.
@@ -411,6 +422,7 @@ def tool(
             sequential=sequential,
             timeout=timeout,
             serializer=serializer,
+            needs_approval=needs_approval,
         )
 
     if fn is not None:

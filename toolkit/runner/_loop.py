@@ -17,10 +17,13 @@ from typing import Any, cast
 from toolkit.calls import CallError, ToolCall, ToolResult
 from toolkit.formats import Codec
 from toolkit.model import ModelReply, ModelRequest, Step, StopReason, ToolChoice, Usage
+from toolkit.runner._approval import Approve, Decision, Deny, PendingApproval
 
 __all__ = [
+    "AwaitApproval",
     "CallModel",
     "Limits",
+    "Paused",
     "RunCalls",
     "RunResult",
     "StepDone",
@@ -50,7 +53,15 @@ class StepDone:
     step: Step
 
 
-Effect = CallModel | RunCalls | StepDone
+@dataclass(frozen=True, slots=True)
+class AwaitApproval:
+    """Effect: these calls need a decision; send back ``{call_id: Decision}``, or ``None``
+    to end the run paused (``stop_reason == "approval_required"``)."""
+
+    paused: Paused
+
+
+Effect = CallModel | RunCalls | StepDone | AwaitApproval
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,6 +99,7 @@ class RunResult:
         steps: Each model reply with the results of its calls.
         usage: Tokens over all requests of the run.
         stop_reason: Why the run ended (``"end"``: the model answered).
+        paused: The paused step, when calls wait for approval (see ``pending``).
     """
 
     text: str
@@ -96,6 +108,12 @@ class RunResult:
     steps: list[Step] = field(default_factory=list[Step])
     usage: Usage = field(default_factory=Usage)
     stop_reason: StopReason = "end"
+    paused: Paused | None = None
+
+    @property
+    def pending(self) -> PendingApproval | None:
+        """The calls waiting for a decision when ``stop_reason == "approval_required"``."""
+        return None if self.paused is None else PendingApproval.of(self.messages, self.paused)
 
     @property
     def tool_results(self) -> list[ToolResult]:
@@ -115,99 +133,208 @@ class LoopSettings:
     parallel_tool_calls: bool | None
     settings: Mapping[str, Any]
     limits: Limits
+    needs_approval: Callable[[str], bool] = lambda name: False
     clock: Callable[[], float] = time.monotonic
 
 
+@dataclass(slots=True)
+class Progress:
+    """What a run has done so far (kept across an approval pause)."""
+
+    started: float
+    steps: list[Step] = field(default_factory=list[Step])
+    usage: Usage = field(default_factory=Usage)
+    tool_choice: ToolChoice = "auto"
+    calls_made: int = 0
+    seen: dict[str, int] = field(default_factory=dict[str, int])
+    text: str = ""
+    earlier_steps: int = 0  # steps taken before an approval pause, in the paused run
+
+    @property
+    def step_count(self) -> int:
+        return len(self.steps) + self.earlier_steps
+
+
+@dataclass(slots=True, kw_only=True)
+class Paused:
+    """A step stopped for approval: its calls, what is already answered, what waits."""
+
+    reply: ModelReply
+    results: list[ToolResult | None]
+    awaiting: list[int]
+    progress: Progress
+    first_new: int
+
+
 def run_loop(
-    history: list[Any], first_new: int, config: LoopSettings
+    history: list[Any],
+    first_new: int,
+    config: LoopSettings,
+    *,
+    resume: tuple[Paused, Mapping[str, Decision]] | None = None,
 ) -> Generator[Effect, Any, RunResult]:
-    """Drive one user turn to its end.
+    """Drive one user turn to its end (or to an approval pause).
 
     ``history`` is changed in place (so a conversation keeps what happened, even when a
     driver fails half-way); ``first_new`` is where this run's messages start in it.
+    ``resume`` continues a paused step with the decisions taken on its calls.
     """
     limits = config.limits
-    started = config.clock()
-    steps: list[Step] = []
-    usage = Usage()
-    tool_choice = config.tool_choice
-    calls_made = 0
-    seen: dict[str, int] = {}
-    text = ""
-
-    def finish(reason: StopReason) -> RunResult:
-        return RunResult(
-            text=text,
-            messages=history,
-            new_messages=history[first_new:],
-            steps=steps,
-            usage=usage,
-            stop_reason=reason,
-        )
+    if resume is None:
+        progress = Progress(started=config.clock(), tool_choice=config.tool_choice)
+    else:
+        paused, decisions = resume
+        progress = paused.progress
+        outcome = yield from _settle(history, config, progress, paused, decisions=decisions)
+        if outcome is not None:
+            return _result(history, first_new, progress, outcome)
 
     while True:
-        stop = _limit_reached(limits, len(steps), usage, config.clock() - started)
+        elapsed = config.clock() - progress.started
+        stop = _limit_reached(limits, progress.step_count, progress.usage, elapsed)
         if stop is not None:
-            return finish(stop)
+            return _result(history, first_new, progress, stop)
         step_started = config.clock()
         request = ModelRequest(
             model=config.model,
             messages=list(history),
             system=config.system,
             tools=config.tools,
-            tool_choice=tool_choice,
+            tool_choice=progress.tool_choice,
             parallel_tool_calls=config.parallel_tool_calls,
             settings=config.settings,
         )
         reply: ModelReply = yield CallModel(request)
         append_messages(history, reply.message)
-        usage = usage + reply.usage
-        text = reply.text
+        progress.usage = progress.usage + reply.usage
+        progress.text = reply.text
         calls = reply.calls
 
         if not calls:
-            steps.append(Step(reply=reply, duration=config.clock() - step_started))
-            yield StepDone(steps[-1])
+            progress.steps.append(Step(reply=reply, duration=config.clock() - step_started))
+            yield StepDone(progress.steps[-1])
             if reply.stop == "pause":
                 continue  # Anthropic pause_turn: send the conversation back as it is
-            outcome: dict[str, StopReason] = {
+            ends: dict[str, StopReason] = {
                 "refusal": "refusal",
                 "content_filter": "content_filter",
                 "length": "length",
             }
-            return finish(outcome.get(reply.stop, "end"))
+            return _result(history, first_new, progress, ends.get(reply.stop, "end"))
 
-        if tool_choice not in ("auto", "none"):
-            tool_choice = "auto"  # a forced choice was honoured: never force it twice
+        if progress.tool_choice not in ("auto", "none"):
+            progress.tool_choice = "auto"  # a forced choice was honoured: never force it twice
 
         results: list[ToolResult | None] = [None] * len(calls)
         to_run: list[int] = []
         ending: StopReason | None = None
         for index, call in enumerate(calls):
-            refusal = _refused(call, reply, limits, calls_made + len(to_run), seen)
+            made = progress.calls_made + len(to_run)
+            refusal = _refused(call, reply, limits, made, progress.seen)
             if refusal is None:
                 to_run.append(index)
             else:
                 message, reason = refusal
                 results[index] = _error_result(call, message)
                 ending = ending or reason
-        if to_run:
-            try:
-                ran: list[ToolResult] = yield RunCalls(tuple(calls[i] for i in to_run))
-            except BaseException:
-                # Interrupted (an exception, a cancellation): answer every open call so the
-                # conversation stays valid for the next turn, then let the failure through.
-                append_messages(history, _closing_messages(config.codec, calls, results))
-                raise
-            for index, result in zip(to_run, ran, strict=True):
-                results[index] = result
-            calls_made += len(to_run)
-        done = [r for r in results if r is not None]
-        append_messages(history, config.codec.result_messages(done))
-        steps.append(Step(reply=reply, results=tuple(done), duration=config.clock() - step_started))
-        yield StepDone(steps[-1])
-        if ending is not None:
-            return finish(ending)
+        awaiting = [i for i in to_run if config.needs_approval(calls[i].name)]
+        ready = [i for i in to_run if i not in awaiting]
+        yield from _run_calls(
+            history, config, progress, calls=calls, results=results, indices=ready
+        )
+        paused = Paused(
+            reply=reply, results=results, awaiting=awaiting, progress=progress, first_new=first_new
+        )
+        if awaiting:
+            decisions: Mapping[str, Decision] | None = yield AwaitApproval(paused)
+            if decisions is None:
+                return _result(history, first_new, progress, "approval_required", paused)
+        else:
+            decisions = {}
+        outcome = yield from _settle(
+            history, config, progress, paused, decisions=decisions, step_started=step_started
+        )
+        if outcome is not None or ending is not None:
+            return _result(history, first_new, progress, outcome or ending or "end")
+
+
+def _settle(
+    history: list[Any],
+    config: LoopSettings,
+    progress: Progress,
+    paused: Paused,
+    *,
+    decisions: Mapping[str, Decision],
+    step_started: float | None = None,
+) -> Generator[Effect, Any, StopReason | None]:
+    """Apply the decisions on the awaiting calls, run the approved ones, answer every call
+    in the history and record the step."""
+    calls = list(paused.reply.calls)
+    results = paused.results
+    approved: list[int] = []
+    for index in paused.awaiting:
+        decision = decisions.get(calls[index].id)
+        if isinstance(decision, Approve):
+            if decision.arguments is not None:
+                original = calls[index]
+                calls[index] = ToolCall(
+                    id=original.id, name=original.name, arguments=dict(decision.arguments)
+                )
+            approved.append(index)
+        else:
+            message = decision.message if isinstance(decision, Deny) else Deny().message
+            results[index] = _error_result(calls[index], message)
+    yield from _run_calls(
+        history, config, progress, calls=tuple(calls), results=results, indices=approved
+    )
+    done = [r for r in results if r is not None]
+    append_messages(history, config.codec.result_messages(done))
+    started = progress.started if step_started is None else step_started
+    step = Step(reply=paused.reply, results=tuple(done), duration=config.clock() - started)
+    progress.steps.append(step)
+    yield StepDone(step)
+    return None
+
+
+def _run_calls(
+    history: list[Any],
+    config: LoopSettings,
+    progress: Progress,
+    *,
+    calls: Sequence[ToolCall],
+    results: list[ToolResult | None],
+    indices: list[int],
+) -> Generator[Effect, Any, None]:
+    """Run ``calls[i]`` for each index, filling ``results``; close every open call in the
+    history if the run is interrupted, so the conversation stays usable."""
+    if not indices:
+        return
+    try:
+        ran: list[ToolResult] = yield RunCalls(tuple(calls[i] for i in indices))
+    except BaseException:
+        append_messages(history, _closing_messages(config.codec, calls, results))
+        raise
+    for index, result in zip(indices, ran, strict=True):
+        results[index] = result
+    progress.calls_made += len(indices)
+
+
+def _result(
+    history: list[Any],
+    first_new: int,
+    progress: Progress,
+    reason: StopReason,
+    paused: Paused | None = None,
+) -> RunResult:
+    return RunResult(
+        text=progress.text,
+        messages=history,
+        new_messages=history[first_new:],
+        steps=progress.steps,
+        usage=progress.usage,
+        stop_reason=reason,
+        paused=paused,
+    )
 
 
 def _limit_reached(limits: Limits, steps: int, usage: Usage, elapsed: float) -> StopReason | None:

@@ -7,8 +7,11 @@ Each driver turns the loop's effects into I/O: ``run`` with a sync client and
 
 from __future__ import annotations
 
+import inspect
+import time
 from collections.abc import (
     AsyncIterator,
+    Awaitable,
     Callable,
     Generator,
     Iterable,
@@ -19,9 +22,18 @@ from collections.abc import (
 from typing import TYPE_CHECKING, Any
 
 from toolkit.backends import model_for
-from toolkit.formats import get_format
-from toolkit.model import AsyncModel, ModelReply, StreamDelta, SyncModel, ToolChoice
+from toolkit.calls import ToolCall, ToolResult
+from toolkit.formats import FormatName, get_format
+from toolkit.model import (
+    AsyncModel,
+    ModelReply,
+    ModelRequest,
+    StreamDelta,
+    SyncModel,
+    ToolChoice,
+)
 from toolkit.registry import Registry
+from toolkit.runner._approval import Decision, PendingApproval
 from toolkit.runner._events import (
     ArgumentsDelta,
     Event,
@@ -33,6 +45,7 @@ from toolkit.runner._events import (
     ToolResultEvent,
 )
 from toolkit.runner._loop import (
+    AwaitApproval,
     CallModel,
     Effect,
     Limits,
@@ -76,6 +89,12 @@ class Runner:
         max_repeats: Identical calls (same tool, same arguments) allowed per run.
         settings: Other request settings passed through (``temperature``, ``max_tokens``...).
         context: Passed to tools that take a ``Context`` (as ``Context.deps``).
+        approve: Decides inline on calls of tools marked ``needs_approval`` (may be async
+            with ``run_async``); without it such calls pause the run (see ``resume``).
+        on_request: Called with each ``ModelRequest`` before it is sent (logging, tracing).
+        on_reply: Called with each ``ModelReply``.
+        on_tool_start: Called with the calls about to run.
+        on_tool_end: Called with their results.
     """
 
     def __init__(
@@ -95,6 +114,11 @@ class Runner:
         max_repeats: int = 3,
         settings: Mapping[str, Any] | None = None,
         context: Any = None,
+        approve: Callable[[ToolCall], Decision | Awaitable[Decision]] | None = None,
+        on_request: Callable[[ModelRequest], object] | None = None,
+        on_reply: Callable[[ModelReply], object] | None = None,
+        on_tool_start: Callable[[tuple[ToolCall, ...]], object] | None = None,
+        on_tool_end: Callable[[list[ToolResult]], object] | None = None,
     ) -> None:
         self.backend: SyncModel | AsyncModel = model_for(client)
         self.model = model
@@ -112,6 +136,11 @@ class Runner:
         )
         self.settings = dict(settings or {})
         self.context = context
+        self.approve = approve
+        self.on_request = on_request
+        self.on_reply = on_reply
+        self.on_tool_start = on_tool_start
+        self.on_tool_end = on_tool_end
 
     # -- public API -----------------------------------------------------------------------------
 
@@ -130,19 +159,7 @@ class Runner:
             tool_choice: Overrides the runner's ``tool_choice`` for this run.
         """
         backend = self._backend(SyncModel, "run", "a sync client (OpenAI, Anthropic)")
-        loop = self._loop(backend, prompt, history, tool_choice)
-        reply: Any = None
-        while True:
-            try:
-                effect = loop.send(reply)
-            except StopIteration as stop:
-                return stop.value
-            if isinstance(effect, CallModel):
-                reply = backend.complete(effect.request)
-            elif isinstance(effect, RunCalls):
-                reply = self._execute(loop, effect)
-            else:
-                reply = None
+        return self._drive(backend, self._loop(backend, prompt, history, tool_choice))
 
     async def run_async(
         self,
@@ -153,19 +170,40 @@ class Runner:
     ) -> RunResult:
         """Run one user turn to its end with an async client (see ``run``)."""
         backend = self._backend(AsyncModel, "run_async", "an async client (AsyncOpenAI...)")
-        loop = self._loop(backend, prompt, history, tool_choice)
-        reply: Any = None
-        while True:
-            try:
-                effect = loop.send(reply)
-            except StopIteration as stop:
-                return stop.value
-            if isinstance(effect, CallModel):
-                reply = await backend.acomplete(effect.request)
-            elif isinstance(effect, RunCalls):
-                reply = await self._execute_async(loop, effect)
-            else:
-                reply = None
+        return await self._adrive(backend, self._loop(backend, prompt, history, tool_choice))
+
+    def resume(
+        self,
+        pending: PendingApproval,
+        decisions: Mapping[str, Decision],
+        *,
+        history: list[Any] | None = None,
+    ) -> RunResult:
+        """Continue a run paused for approval (sync client).
+
+        Args:
+            pending: ``result.pending`` of the paused run (or ``PendingApproval.from_json``).
+            decisions: ``Approve()``, ``Approve(arguments={...})`` or ``Deny("why")`` for the
+                id of every call in ``pending.calls``.
+            history: The list to continue in (a conversation's); by default a copy of the
+                pending messages.
+
+        Raises:
+            ValueError: a waiting call has no decision.
+        """
+        backend = self._backend(SyncModel, "resume", "a sync client (OpenAI, Anthropic)")
+        return self._drive(backend, self._resumed(backend, pending, decisions, history))
+
+    async def resume_async(
+        self,
+        pending: PendingApproval,
+        decisions: Mapping[str, Decision],
+        *,
+        history: list[Any] | None = None,
+    ) -> RunResult:
+        """Continue a run paused for approval (async client; see ``resume``)."""
+        backend = self._backend(AsyncModel, "resume_async", "an async client (AsyncOpenAI...)")
+        return await self._adrive(backend, self._resumed(backend, pending, decisions, history))
 
     def stream(
         self,
@@ -188,16 +226,20 @@ class Runner:
                 yield RunFinished(stop.value)
                 return
             if isinstance(effect, CallModel):
+                self._notify(self.on_request, effect.request)
                 events = _DeltaEvents()
                 for item in backend.stream(effect.request):
                     if isinstance(item, ModelReply):
                         reply = item
                     else:
                         yield from events.translate(item)
+                self._notify(self.on_reply, reply)
                 yield from (ToolCallComplete(call) for call in reply.calls)
             elif isinstance(effect, RunCalls):
                 reply = self._execute(loop, effect)
                 yield from (ToolResultEvent(result) for result in reply)
+            elif isinstance(effect, AwaitApproval):
+                reply = self._decide(effect)
             else:
                 yield StepFinished(effect.step)
                 reply = None
@@ -220,6 +262,7 @@ class Runner:
                 yield RunFinished(stop.value)
                 return
             if isinstance(effect, CallModel):
+                self._notify(self.on_request, effect.request)
                 events = _DeltaEvents()
                 async for item in backend.astream(effect.request):
                     if isinstance(item, ModelReply):
@@ -227,14 +270,55 @@ class Runner:
                     else:
                         for event in events.translate(item):
                             yield event
+                self._notify(self.on_reply, reply)
                 for call in reply.calls:
                     yield ToolCallComplete(call)
             elif isinstance(effect, RunCalls):
                 reply = await self._execute_async(loop, effect)
                 for result in reply:
                     yield ToolResultEvent(result)
+            elif isinstance(effect, AwaitApproval):
+                reply = await self._adecide(effect)
             else:
                 yield StepFinished(effect.step)
+                reply = None
+
+    # -- the two plain drivers --------------------------------------------------------------------
+
+    def _drive(self, backend: SyncModel, loop: _Loop) -> RunResult:
+        reply: Any = None
+        while True:
+            try:
+                effect = loop.send(reply)
+            except StopIteration as stop:
+                return stop.value
+            if isinstance(effect, CallModel):
+                self._notify(self.on_request, effect.request)
+                reply = backend.complete(effect.request)
+                self._notify(self.on_reply, reply)
+            elif isinstance(effect, RunCalls):
+                reply = self._execute(loop, effect)
+            elif isinstance(effect, AwaitApproval):
+                reply = self._decide(effect)
+            else:
+                reply = None
+
+    async def _adrive(self, backend: AsyncModel, loop: _Loop) -> RunResult:
+        reply: Any = None
+        while True:
+            try:
+                effect = loop.send(reply)
+            except StopIteration as stop:
+                return stop.value
+            if isinstance(effect, CallModel):
+                self._notify(self.on_request, effect.request)
+                reply = await backend.acomplete(effect.request)
+                self._notify(self.on_reply, reply)
+            elif isinstance(effect, RunCalls):
+                reply = await self._execute_async(loop, effect)
+            elif isinstance(effect, AwaitApproval):
+                reply = await self._adecide(effect)
+            else:
                 reply = None
 
     def conversation(self, messages: Iterable[Any] = ()) -> Conversation:
@@ -266,22 +350,29 @@ class Runner:
             messages.extend(prompt)
             first_new = len(messages)
         choice = self.tool_choice if tool_choice is None else tool_choice
+        config = self._settings(format, choice)
+        return run_loop(messages, first_new, config)
+
+    def _settings(self, format: FormatName, choice: ToolChoice) -> LoopSettings:
         if choice not in ("auto", "none", "required") and choice not in self.registry:
             raise ValueError(
                 f"tool_choice names {choice!r}, which is not a registered tool; "
                 f"registered: {', '.join(self.registry.names) or 'none'}"
             )
-        config = LoopSettings(
+        registry = self.registry
+        return LoopSettings(
             model=self.model,
             codec=get_format(format),
-            tools=self.registry.definitions(format, strict=self.strict),
+            tools=registry.definitions(format, strict=self.strict),
             system=self.system,
             tool_choice=self._wire_choice(choice, format),
             parallel_tool_calls=self.parallel_tool_calls,
             settings=self.settings,
             limits=self.limits,
+            needs_approval=lambda name: bool(
+                (found := registry.get(name)) is not None and found.needs_approval
+            ),
         )
-        return run_loop(messages, first_new, config)
 
     def _wire_choice(self, choice: ToolChoice, format: str) -> ToolChoice:
         if choice in ("auto", "none", "required"):
@@ -289,18 +380,70 @@ class Runner:
         return get_format(format).wire_name(choice)
 
     def _execute(self, loop: _Loop, effect: RunCalls) -> Any:
+        self._notify(self.on_tool_start, effect.calls)
         try:
-            return self.registry.execute(effect.calls, context=self.context)
+            results = self.registry.execute(effect.calls, context=self.context)
         except BaseException as error:
             loop.throw(error)  # closes the open calls in the history, then re-raises
             raise  # pragma: no cover - throw() re-raised already
+        self._notify(self.on_tool_end, results)
+        return results
 
     async def _execute_async(self, loop: _Loop, effect: RunCalls) -> Any:
+        self._notify(self.on_tool_start, effect.calls)
         try:
-            return await self.registry.execute_async(effect.calls, context=self.context)
+            results = await self.registry.execute_async(effect.calls, context=self.context)
         except BaseException as error:
             loop.throw(error)
             raise  # pragma: no cover
+        self._notify(self.on_tool_end, results)
+        return results
+
+    def _decide(self, effect: AwaitApproval) -> dict[str, Decision] | None:
+        """The approve callback's decisions, or ``None`` to pause the run."""
+        if self.approve is None:
+            return None
+        decisions: dict[str, Decision] = {}
+        for call in _awaiting(effect):
+            decision = self.approve(call)
+            if inspect.isawaitable(decision):
+                raise TypeError("an async approve callback needs run_async or astream")
+            decisions[call.id] = decision
+        return decisions
+
+    async def _adecide(self, effect: AwaitApproval) -> dict[str, Decision] | None:
+        if self.approve is None:
+            return None
+        decisions: dict[str, Decision] = {}
+        for call in _awaiting(effect):
+            decision = self.approve(call)
+            decisions[call.id] = await decision if inspect.isawaitable(decision) else decision
+        return decisions
+
+    def _resumed(
+        self,
+        backend: SyncModel | AsyncModel,
+        pending: PendingApproval,
+        decisions: Mapping[str, Decision],
+        history: list[Any] | None,
+    ) -> _Loop:
+        missing = [c.id for c in pending.calls if c.id not in decisions]
+        if missing:
+            raise ValueError(f"no decision for the waiting call(s) {', '.join(missing)}")
+        messages = history if history is not None else list(pending.messages)
+        paused = pending.restore(time.monotonic())
+        config = self._settings(backend.format, self.tool_choice)
+        return run_loop(messages, paused.first_new, config, resume=(paused, decisions))
+
+    @staticmethod
+    def _notify(hook: Callable[[Any], object] | None, value: Any) -> None:
+        if hook is not None:
+            hook(value)
+
+
+def _awaiting(effect: AwaitApproval) -> list[ToolCall]:
+    paused = effect.paused
+    return [paused.reply.calls[i] for i in paused.awaiting]
 
 
 class _DeltaEvents:
