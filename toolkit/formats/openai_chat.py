@@ -1,22 +1,32 @@
-"""OpenAI Chat Completions: ``{"type": "function", "function": {...}}`` tool definitions."""
+"""OpenAI Chat Completions: ``{"type": "function", "function": {...}}`` tool definitions,
+requests, replies and streamed chunks.
+
+Sans-I/O: nothing here imports the ``openai`` SDK or sends anything. SDK objects are read by
+attribute and plain JSON dicts by key, so the same code serves the SDK, raw HTTP and tests.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from toolkit.formats._dialects import OPENAI_STRICT, parameters_for
 from toolkit.formats._names import NameRule
 from toolkit.formats._parse import as_list, build_call, describe, field, has
 from toolkit.formats._text_calls import text_calls, text_of
+from toolkit.model import ModelReply, ReplyStop, StreamDelta, Usage
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from toolkit.calls import ToolCall, ToolResult
     from toolkit.formats import Change
+    from toolkit.model import ModelRequest, ToolChoice
     from toolkit.tool import Tool
 
-__all__ = ["CODEC", "OpenAIChatCodec"]
+__all__ = ["CODEC", "ChatStreamAssembler", "OpenAIChatCodec"]
 
 NAMES = NameRule("a-zA-Z0-9_-", 64)
 
@@ -77,6 +87,65 @@ class OpenAIChatCodec:
         """
         return [{"role": "tool", "tool_call_id": r.call_id, "content": r.content} for r in results]
 
+    def user_message(self, text: str) -> dict[str, Any]:
+        """``{"role": "user", "content": text}``."""
+        return {"role": "user", "content": text}
+
+    def build_request(self, request: ModelRequest) -> dict[str, Any]:
+        """The keyword arguments of ``client.chat.completions.create`` for ``request``.
+
+        The system prompt becomes a leading ``{"role": "system"}`` message. ``tool_choice``
+        and ``parallel_tool_calls`` are only sent with tools (the API rejects them alone); a
+        tool name as ``tool_choice`` becomes ``{"type": "function", "function": {"name"}}``.
+        ``request.settings`` go in last, so they can set anything (``temperature``,
+        ``max_completion_tokens``, ``extra_body``...).
+        https://platform.openai.com/docs/api-reference/chat/create
+        """
+        messages: list[Any] = []
+        if request.system:
+            messages.append({"role": "system", "content": request.system})
+        messages.extend(request.messages)
+        kwargs: dict[str, Any] = {"model": request.model, "messages": messages}
+        if request.tools:
+            kwargs["tools"] = list(request.tools)
+            kwargs["tool_choice"] = self._tool_choice(request.tool_choice)
+            if request.parallel_tool_calls is not None:
+                kwargs["parallel_tool_calls"] = request.parallel_tool_calls
+        kwargs.update(request.settings)
+        return kwargs
+
+    def parse_reply(self, response: Any) -> ModelReply:
+        """A ``ChatCompletion`` (SDK object or JSON dict) as a ``ModelReply``; choice 0 only.
+
+        ``message`` is a fresh assistant message holding only what the API takes back
+        (``content``, ``refusal``, ``tool_calls``), so no output-only field (``audio``,
+        ``annotations``, ``refusal: null``) is echoed into the history. Calls a model wrote
+        as ``<tool_call>`` text are listed in ``tool_calls`` too, so their results have
+        calls to answer. ``text`` is the content, or the refusal when there is none.
+
+        Raises:
+            ValueError: ``response`` is not a completion with a message.
+        """
+        message = self._message(response)
+        choices = as_list(field(response, "choices")) or [{}]
+        return _chat_reply(
+            content=text_of(field(message, "content")),
+            refusal=field(message, "refusal"),
+            calls=self.parse_calls(message),
+            finish_reason=field(choices[0], "finish_reason"),
+            usage=field(response, "usage"),
+            raw=response,
+        )
+
+    def stream_assembler(self) -> ChatStreamAssembler:
+        """A fresh assembler for one streamed completion."""
+        return ChatStreamAssembler()
+
+    def _tool_choice(self, choice: ToolChoice) -> Any:
+        if choice in ("auto", "none", "required"):
+            return choice
+        return {"type": "function", "function": {"name": self.wire_name(choice)}}
+
     def _message(self, reply: Any) -> Any:
         """The message in a completion, or ``reply`` itself when it is one."""
         if has(reply, "choices"):
@@ -114,6 +183,219 @@ class OpenAIChatCodec:
             )
             calls.append(call)
         return calls
+
+
+_FINISH_REASONS: dict[str, ReplyStop] = {
+    "stop": "end",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+    "length": "length",
+    "content_filter": "content_filter",
+}
+
+
+def _chat_reply(
+    *,
+    content: str,
+    refusal: Any,
+    calls: list[ToolCall],
+    finish_reason: Any,
+    usage: Any,
+    raw: Any,
+) -> ModelReply:
+    """The reply, and the assistant message to keep, from the parts of a completion (whole
+    or assembled from a stream)."""
+    refusal_text = refusal if isinstance(refusal, str) else ""
+    message: dict[str, Any] = {"role": "assistant", "content": content or None}
+    if refusal_text:
+        message["refusal"] = refusal_text
+    if calls:
+        message["tool_calls"] = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": _arguments_text(call.arguments)},
+            }
+            for call in calls
+        ]
+    elif not content:
+        message["content"] = ""  # content is required when there are no tool calls
+    stop: ReplyStop
+    if refusal_text:
+        stop = "refusal"
+    elif finish_reason is None:
+        stop = "tool_calls" if calls else "end"
+    else:
+        stop = _FINISH_REASONS.get(str(finish_reason), "other")
+        if calls and stop == "end":  # servers that say "stop" after tool calls (vLLM, Ollama)
+            stop = "tool_calls"
+    return ModelReply(
+        message=message,
+        text=content or refusal_text,
+        calls=tuple(calls),
+        stop=stop,
+        usage=_usage(usage),
+        raw=raw,
+    )
+
+
+def _arguments_text(arguments: str | Mapping[str, Any] | None) -> str:
+    """Arguments as the JSON string an assistant message carries."""
+    if isinstance(arguments, str):
+        return arguments
+    return json.dumps(dict(arguments) if arguments is not None else {})
+
+
+def _usage(usage: Any) -> Usage:
+    if usage is None:
+        return Usage()
+    return Usage(
+        int(field(usage, "prompt_tokens") or 0), int(field(usage, "completion_tokens") or 0)
+    )
+
+
+@dataclasses.dataclass(slots=True)
+class _PartialCall:
+    """A tool call being assembled from stream fragments."""
+
+    id: str | None = None
+    name: str | None = None
+    arguments: list[str] = dataclasses.field(default_factory=list[str])
+
+
+class ChatStreamAssembler:
+    """Builds one ``ModelReply`` from ``chat.completion.chunk`` objects, fragment by fragment.
+
+    Sans-I/O: feed it each chunk as it arrives (SDK object or JSON dict), forward the
+    ``StreamDelta`` objects it returns, then ask for ``reply()``, which equals what
+    ``OpenAIChatCodec.parse_reply`` gives for the same completion unstreamed.
+
+    Tool-call fragments are routed robustly, because OpenAI-compatible servers differ: a
+    fragment with a new ``id`` starts a new call even when its ``index`` repeats (some
+    servers put every call at index 0) unless the call it would continue has no id yet, a
+    fragment with a known ``id`` continues that call, and a fragment without an ``index``
+    continues the latest call (unless it names a tool while the latest call already has a
+    name and arguments, which starts a new one). Only choice 0 is read.
+    """
+
+    def __init__(self) -> None:
+        self._content: list[str] = []
+        self._refusal: list[str] = []
+        self._calls: list[_PartialCall] = []
+        self._by_index: dict[int, int] = {}  # wire index -> position of its latest call
+        self._by_id: dict[str, int] = {}
+        self._finish_reason: Any = None
+        self._usage: Any = None
+
+    def feed(self, chunk: Any) -> list[StreamDelta]:
+        """Take one chunk; return its fragments as deltas (text, then call fragments)."""
+        usage = field(chunk, "usage")
+        if usage is not None:  # the include_usage chunk, or servers that always send it
+            self._usage = usage
+        deltas: list[StreamDelta] = []
+        for choice in as_list(field(chunk, "choices")) or []:
+            if (field(choice, "index") or 0) != 0:
+                continue
+            delta = field(choice, "delta")
+            if delta is not None:
+                content = field(delta, "content")
+                if isinstance(content, str) and content:
+                    self._content.append(content)
+                    deltas.append(StreamDelta(text=content))
+                refusal = field(delta, "refusal")
+                if isinstance(refusal, str) and refusal:
+                    self._refusal.append(refusal)
+                    deltas.append(StreamDelta(text=refusal))
+                for fragment in as_list(field(delta, "tool_calls")) or []:
+                    deltas.append(self._call_fragment(fragment))
+            finish_reason = field(choice, "finish_reason")
+            if finish_reason is not None:
+                self._finish_reason = finish_reason
+        return deltas
+
+    def reply(self) -> ModelReply:
+        """The whole reply, from everything fed so far.
+
+        Raises:
+            ValueError: a streamed call never got a tool name.
+        """
+        content = "".join(self._content)
+        if self._calls:
+            calls = [
+                build_call(
+                    CODEC.name,
+                    f"streamed tool call {position}",
+                    call_id=partial.id,
+                    name=partial.name,
+                    arguments="".join(partial.arguments),
+                    position=position,
+                )
+                for position, partial in enumerate(self._calls)
+            ]
+        else:
+            calls = text_calls(CODEC.name, content)
+        return _chat_reply(
+            content=content,
+            refusal="".join(self._refusal),
+            calls=calls,
+            finish_reason=self._finish_reason,
+            usage=self._usage,
+            raw=None,
+        )
+
+    def _call_fragment(self, fragment: Any) -> StreamDelta:
+        index = field(fragment, "index")
+        call_id = field(fragment, "id") or None
+        function = field(fragment, "function")
+        name = (field(function, "name") or None) if function is not None else None
+        arguments = field(function, "arguments") if function is not None else None
+        position = self._position(index if isinstance(index, int) else None, call_id, name)
+        partial = self._calls[position]
+        revealed_id = revealed_name = None
+        if isinstance(call_id, str) and partial.id is None:
+            partial.id = revealed_id = call_id
+            self._by_id[call_id] = position
+        if isinstance(name, str) and partial.name is None:
+            partial.name = revealed_name = name
+        text = arguments if isinstance(arguments, str) else ""
+        if text:
+            partial.arguments.append(text)
+        return StreamDelta(
+            call_index=position, call_id=revealed_id, call_name=revealed_name, arguments=text
+        )
+
+    def _position(self, index: int | None, call_id: Any, name: Any) -> int:
+        """Which call a fragment belongs to (see the class docstring)."""
+        if isinstance(call_id, str):
+            known = self._by_id.get(call_id)
+            if known is not None:
+                return known
+            current = self._current(index)
+            if current is not None and self._calls[current].id is None:  # id after the head
+                return current
+            return self._start(index)
+        if index is not None:
+            known = self._by_index.get(index)
+            return known if known is not None else self._start(index)
+        current = self._current(None)
+        if current is None:
+            return self._start(None)
+        partial = self._calls[current]
+        if name and partial.name and partial.arguments:
+            return self._start(None)
+        return current
+
+    def _current(self, index: int | None) -> int | None:
+        if index is not None:
+            return self._by_index.get(index)
+        return len(self._calls) - 1 if self._calls else None
+
+    def _start(self, index: int | None) -> int:
+        self._calls.append(_PartialCall())
+        position = len(self._calls) - 1
+        if index is not None:
+            self._by_index[index] = position
+        return position
 
 
 CODEC = OpenAIChatCodec()

@@ -1,21 +1,29 @@
-"""OpenAI Responses API: flat ``{"type": "function", "name": ...}`` tool definitions."""
+"""OpenAI Responses API: flat ``{"type": "function", "name": ...}`` tool definitions,
+requests, responses and streamed events.
+
+Sans-I/O: nothing here imports the ``openai`` SDK or sends anything. SDK objects are read by
+attribute (and turned into plain dicts with their ``model_dump``), JSON dicts by key.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from toolkit.formats._dialects import OPENAI_STRICT, parameters_for
 from toolkit.formats._names import NameRule
 from toolkit.formats._parse import as_list, build_call, describe, field
+from toolkit.model import ModelReply, ReplyStop, StreamDelta, Usage
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from toolkit.calls import ToolCall, ToolResult
     from toolkit.formats import Change
+    from toolkit.model import ModelRequest, ToolChoice
     from toolkit.tool import Tool
 
-__all__ = ["CODEC", "OpenAIResponsesCodec"]
+__all__ = ["CODEC", "OpenAIResponsesCodec", "ResponsesStreamAssembler"]
 
 NAMES = NameRule("a-zA-Z0-9_-", 64)
 
@@ -92,6 +100,228 @@ class OpenAIResponsesCodec:
             {"type": "function_call_output", "call_id": r.call_id, "output": r.content}
             for r in results
         ]
+
+    def user_message(self, text: str) -> dict[str, Any]:
+        """``{"role": "user", "content": text}`` (an easy input message)."""
+        return {"role": "user", "content": text}
+
+    def build_request(self, request: ModelRequest) -> dict[str, Any]:
+        """The keyword arguments of ``client.responses.create`` for ``request``.
+
+        The history is the ``input`` list and the system prompt the ``instructions`` (which
+        the API does not carry over between responses, so it is sent every time).
+        ``tool_choice`` and ``parallel_tool_calls`` are only sent with tools; a tool name as
+        ``tool_choice`` becomes ``{"type": "function", "name"}``. ``request.settings`` go
+        in last (``max_output_tokens``, ``reasoning``, ``store``, ``include``...).
+        https://platform.openai.com/docs/api-reference/responses/create
+        """
+        kwargs: dict[str, Any] = {"model": request.model, "input": list(request.messages)}
+        if request.system:
+            kwargs["instructions"] = request.system
+        if request.tools:
+            kwargs["tools"] = list(request.tools)
+            kwargs["tool_choice"] = self._tool_choice(request.tool_choice)
+            if request.parallel_tool_calls is not None:
+                kwargs["parallel_tool_calls"] = request.parallel_tool_calls
+        kwargs.update(request.settings)
+        return kwargs
+
+    def parse_reply(self, response: Any) -> ModelReply:
+        """A ``Response`` (SDK object or JSON dict) as a ``ModelReply``.
+
+        ``message`` is the list of output items as plain dicts, to extend the next
+        ``input`` with, as the API asks ("append ``response.output``"): messages, function
+        calls and reasoning items keep their ``id`` and ``status`` (the input schema
+        requires both on an assistant message item), only ``null`` fields are dropped.
+        ``text`` is the joined ``output_text`` parts, or the refusal when there is no text.
+        ``stop``: a refusal part -> ``refusal``; status ``incomplete`` -> ``length`` for
+        ``max_output_tokens``, ``content_filter`` for that reason, else ``other``; status
+        ``completed`` -> ``tool_calls`` or ``end``; ``failed`` / ``cancelled`` -> ``other``.
+
+        Raises:
+            ValueError: ``response`` has no ``output`` list, or an item is not an object.
+        """
+        output = as_list(field(response, "output"))
+        if output is None:
+            raise ValueError(
+                f"openai-responses: expected a Response with an 'output' list; got "
+                f"{describe(response)}"
+            )
+        items = [_plain(item, f"output item {index}") for index, item in enumerate(output)]
+        calls = self.parse_calls(items)
+        text, refusal = _texts(items)
+        status = field(response, "status")
+        stop: ReplyStop
+        if refusal:
+            stop = "refusal"
+        elif status == "incomplete":
+            reason = field(field(response, "incomplete_details"), "reason")
+            stop = _INCOMPLETE_REASONS.get(str(reason), "other")
+        elif status in ("failed", "cancelled"):
+            stop = "other"
+        else:
+            stop = "tool_calls" if calls else "end"
+        usage = field(response, "usage")
+        response_id = field(response, "id")
+        return ModelReply(
+            message=items,
+            text=text or refusal,
+            calls=tuple(calls),
+            stop=stop,
+            usage=Usage(
+                int(field(usage, "input_tokens") or 0), int(field(usage, "output_tokens") or 0)
+            ),
+            response_id=response_id if isinstance(response_id, str) else None,
+            raw=response,
+        )
+
+    def stream_assembler(self) -> ResponsesStreamAssembler:
+        """A fresh assembler for one streamed response."""
+        return ResponsesStreamAssembler()
+
+    def _tool_choice(self, choice: ToolChoice) -> Any:
+        if choice in ("auto", "none", "required"):
+            return choice
+        return {"type": "function", "name": self.wire_name(choice)}
+
+
+_INCOMPLETE_REASONS: dict[str, ReplyStop] = {
+    "max_output_tokens": "length",
+    "content_filter": "content_filter",
+}
+
+
+def _plain(item: Any, where: str) -> dict[str, Any]:
+    """An output item as a plain JSON dict: SDK models through ``model_dump`` (API names,
+    ``null`` fields left out), mappings copied."""
+    if isinstance(item, Mapping):
+        return dict(cast("Mapping[str, Any]", item))
+    dump = getattr(item, "model_dump", None)
+    if callable(dump):
+        dumped = dump(mode="json", by_alias=True, exclude_none=True)
+        if isinstance(dumped, dict):
+            return cast("dict[str, Any]", dumped)
+    raise ValueError(f"openai-responses: {where} is not an object: {describe(item)}")
+
+
+def _texts(items: list[dict[str, Any]]) -> tuple[str, str]:
+    """The joined ``output_text`` and ``refusal`` parts of the message items."""
+    text: list[str] = []
+    refusal: list[str] = []
+    for item in items:
+        if item.get("type") != "message":
+            continue
+        for part in as_list(item.get("content")) or []:
+            kind = field(part, "type")
+            if kind == "output_text" and isinstance(value := field(part, "text"), str):
+                text.append(value)
+            elif kind == "refusal" and isinstance(value := field(part, "refusal"), str):
+                refusal.append(value)
+    return "".join(text), "".join(refusal)
+
+
+_FINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed")
+
+
+class ResponsesStreamAssembler:
+    """Builds one ``ModelReply`` from the ``response.*`` events of a streamed response.
+
+    Sans-I/O: feed it each event as it arrives (SDK object or JSON dict), forward the
+    ``StreamDelta`` objects it returns, then ask for ``reply()``. When the stream ended
+    with ``response.completed`` (or ``.incomplete`` / ``.failed``) the reply is exactly
+    ``OpenAIResponsesCodec.parse_reply`` of that final response; otherwise it is built from
+    the items seen (finished ones as sent in ``output_item.done``, unfinished ones from
+    their fragments) with stop ``other``.
+
+    ``StreamDelta.call_index`` counts function calls only, in output order, matching the
+    positions of ``reply().calls``; refusal text streams as text.
+    """
+
+    def __init__(self) -> None:
+        self._response_id: str | None = None
+        self._items: dict[int, dict[str, Any]] = {}  # by output_index
+        self._finished: set[int] = set()
+        self._text: dict[int, list[str]] = {}
+        self._refusal: dict[int, list[str]] = {}
+        self._calls: dict[int, int] = {}  # output_index -> call position
+        self._final: Any = None
+
+    def feed(self, event: Any) -> list[StreamDelta]:
+        """Take one event; return the deltas it carries (none for bookkeeping events)."""
+        kind = field(event, "type")
+        index = field(event, "output_index")
+        if kind in _FINAL_EVENTS:
+            self._final = field(event, "response")
+        elif kind in ("response.created", "response.in_progress"):
+            response_id = field(field(event, "response"), "id")
+            if isinstance(response_id, str):
+                self._response_id = response_id
+        elif not isinstance(index, int):
+            pass  # nothing below can be placed without an output_index
+        elif kind == "response.output_item.added":
+            item = _plain(field(event, "item"), f"output item {index}")
+            self._items[index] = item
+            if item.get("type") == "function_call":
+                name, call_id = item.get("name"), item.get("call_id")
+                arguments = item.get("arguments")
+                return [
+                    StreamDelta(
+                        call_index=self._call_position(index),
+                        call_id=call_id if isinstance(call_id, str) else None,
+                        call_name=name if isinstance(name, str) else None,
+                        arguments=arguments if isinstance(arguments, str) else "",
+                    )
+                ]
+        elif kind == "response.output_item.done":
+            self._items[index] = _plain(field(event, "item"), f"output item {index}")
+            self._finished.add(index)
+        elif kind in ("response.output_text.delta", "response.refusal.delta"):
+            delta = field(event, "delta")
+            if isinstance(delta, str) and delta:
+                parts = self._text if kind == "response.output_text.delta" else self._refusal
+                parts.setdefault(index, []).append(delta)
+                return [StreamDelta(text=delta)]
+        elif kind == "response.function_call_arguments.delta":
+            delta = field(event, "delta")
+            if isinstance(delta, str) and delta:
+                position = self._call_position(index)
+                item = self._items.setdefault(index, {"type": "function_call", "arguments": ""})
+                item["arguments"] = str(item.get("arguments") or "") + delta
+                return [StreamDelta(call_index=position, arguments=delta)]
+        return []
+
+    def reply(self) -> ModelReply:
+        """The whole reply: the final response's, or one built from the events seen.
+
+        Raises:
+            ValueError: a function call never got its name.
+        """
+        if self._final is not None:
+            return CODEC.parse_reply(self._final)
+        output: list[dict[str, Any]] = []
+        for index in sorted(self._items):
+            item = self._items[index]
+            if index not in self._finished and item.get("type") == "message":
+                item = {**item, "content": self._partial_content(index)}
+            output.append(item)
+        return CODEC.parse_reply(
+            {"id": self._response_id, "status": "incomplete", "output": output}
+        )
+
+    def _partial_content(self, index: int) -> list[dict[str, Any]]:
+        content: list[dict[str, Any]] = []
+        if index in self._text:
+            text = "".join(self._text[index])
+            content.append({"type": "output_text", "text": text, "annotations": []})
+        if index in self._refusal:
+            content.append({"type": "refusal", "refusal": "".join(self._refusal[index])})
+        return content
+
+    def _call_position(self, index: int) -> int:
+        position = self._calls.get(index)
+        if position is None:
+            position = self._calls[index] = len(self._calls)
+        return position
 
 
 CODEC = OpenAIResponsesCodec()

@@ -1,0 +1,323 @@
+"""OpenAI backends: Chat Completions and Responses, over the official ``openai`` client.
+
+Each backend is a thin driver: the codec builds the request and reads the reply (or
+assembles the stream), the backend only calls ``client.chat.completions.create`` or
+``client.responses.create``. Both work with ``openai.OpenAI`` (``complete``, ``stream``) and
+``openai.AsyncOpenAI`` (``acomplete``, ``astream``), and with any OpenAI-compatible server
+(vLLM, SGLang, Together, gateways) through the client's ``base_url`` alone.
+
+The SDK is never imported here: the client is used by duck typing.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import inspect
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
+from typing import Any, Literal
+
+from toolkit.formats.openai_chat import CODEC as CHAT
+from toolkit.formats.openai_responses import CODEC as RESPONSES
+from toolkit.model import ModelReply, ModelRequest, StreamDelta
+
+__all__ = ["OpenAIChat", "OpenAIResponses"]
+
+_ADVICE = {
+    "complete": "a sync client (openai.OpenAI); use run_async with AsyncOpenAI",
+    "stream": "a sync client (openai.OpenAI); use astream with AsyncOpenAI",
+    "acomplete": "an async client (openai.AsyncOpenAI); use run with OpenAI",
+    "astream": "an async client (openai.AsyncOpenAI); use stream with OpenAI",
+}
+
+
+def _is_async(method: Callable[..., Any]) -> bool:
+    """Whether ``method`` is a coroutine function, looking through ``functools.wraps``
+    wrappers (the SDK wraps ``AsyncCompletions.create`` in a plain function)."""
+    return inspect.iscoroutinefunction(method) or inspect.iscoroutinefunction(
+        inspect.unwrap(method)
+    )
+
+
+def _checked(owner: str, action: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` when it suits ``action`` (sync or async), else a ``TypeError``."""
+    wants_async = action.startswith("a")
+    if _is_async(method) != wants_async:
+        raise TypeError(f"{owner}.{action} needs {_ADVICE[action]}")
+    return method
+
+
+def _sync_result(owner: str, action: str, result: Any) -> Any:
+    """``result``, refusing an awaitable (a sync-looking wrapper around an async client)."""
+    if inspect.isawaitable(result):
+        close = getattr(result, "close", None)
+        if callable(close):
+            close()  # never awaited: close it so Python does not warn
+        raise TypeError(f"{owner}.{action} needs {_ADVICE[action]}")
+    return result
+
+
+def _close(stream: Any) -> None:
+    close = getattr(stream, "close", None)
+    if callable(close):
+        close()
+
+
+async def _aclose(stream: Any) -> None:
+    close = getattr(stream, "close", None)
+    if callable(close):
+        result = close()
+        if inspect.isawaitable(result):
+            await result
+
+
+class OpenAIChat:
+    """Chat Completions through an ``openai.OpenAI`` or ``openai.AsyncOpenAI`` client.
+
+    ```python
+    model = OpenAIChat(openai.OpenAI())  # or OpenAI(base_url="http://localhost:8000/v1")
+    reply = model.complete(ModelRequest(model="gpt-4.1-mini", messages=[...]))
+    ```
+
+    Streams ask for ``stream_options={"include_usage": True}`` so streamed replies carry
+    their usage too (settings may override it).
+
+    Attributes:
+        client: An ``openai.OpenAI`` (for ``complete`` / ``stream``) or
+            ``openai.AsyncOpenAI`` (for ``acomplete`` / ``astream``), or anything with the
+            same ``chat.completions.create``.
+    """
+
+    __slots__ = ("client",)
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def __repr__(self) -> str:
+        return f"OpenAIChat({type(self.client).__name__})"
+
+    @property
+    def format(self) -> Literal["openai"]:
+        """``"openai"``: tool definitions and result messages of Chat Completions."""
+        return "openai"
+
+    def user_message(self, text: str) -> dict[str, Any]:
+        """``{"role": "user", "content": text}``."""
+        return CHAT.user_message(text)
+
+    def complete(self, request: ModelRequest) -> ModelReply:
+        """One completion, with a sync client.
+
+        Raises:
+            TypeError: the client is async.
+        """
+        create = _checked("OpenAIChat", "complete", self.client.chat.completions.create)
+        response = _sync_result("OpenAIChat", "complete", create(**CHAT.build_request(request)))
+        return CHAT.parse_reply(response)
+
+    async def acomplete(self, request: ModelRequest) -> ModelReply:
+        """One completion, with an async client.
+
+        Raises:
+            TypeError: the client is sync.
+        """
+        create = _checked("OpenAIChat", "acomplete", self.client.chat.completions.create)
+        return CHAT.parse_reply(await create(**CHAT.build_request(request)))
+
+    def stream(self, request: ModelRequest) -> Generator[StreamDelta | ModelReply, None, None]:
+        """One streamed completion, with a sync client: a ``StreamDelta`` per fragment, then
+        the assembled ``ModelReply``. The HTTP stream is closed however iteration ends.
+
+        Raises:
+            TypeError: the client is async (raised here, before iterating).
+        """
+        create = _checked("OpenAIChat", "stream", self.client.chat.completions.create)
+        return self._stream(create, self._stream_request(request))
+
+    def astream(self, request: ModelRequest) -> AsyncGenerator[StreamDelta | ModelReply, None]:
+        """One streamed completion, with an async client (see ``stream``).
+
+        Raises:
+            TypeError: the client is sync (raised here, before iterating).
+        """
+        create = _checked("OpenAIChat", "astream", self.client.chat.completions.create)
+        return self._astream(create, self._stream_request(request))
+
+    @staticmethod
+    def _stream_request(request: ModelRequest) -> dict[str, Any]:
+        kwargs = CHAT.build_request(request)
+        options: Mapping[str, Any] = kwargs.get("stream_options") or {}
+        kwargs["stream"] = True
+        kwargs["stream_options"] = {"include_usage": True, **options}
+        return kwargs
+
+    @staticmethod
+    def _stream(
+        create: Callable[..., Any], kwargs: dict[str, Any]
+    ) -> Generator[StreamDelta | ModelReply, None, None]:
+        stream = _sync_result("OpenAIChat", "stream", create(**kwargs))
+        assembler = CHAT.stream_assembler()
+        try:
+            for chunk in stream:
+                yield from assembler.feed(chunk)
+        finally:
+            _close(stream)
+        yield assembler.reply()
+
+    @staticmethod
+    async def _astream(
+        create: Callable[..., Any], kwargs: dict[str, Any]
+    ) -> AsyncGenerator[StreamDelta | ModelReply, None]:
+        stream = await create(**kwargs)
+        assembler = CHAT.stream_assembler()
+        try:
+            async for chunk in stream:
+                for delta in assembler.feed(chunk):
+                    yield delta
+        finally:
+            await _aclose(stream)
+        yield assembler.reply()
+
+
+class OpenAIResponses:
+    """The Responses API through an ``openai.OpenAI`` or ``openai.AsyncOpenAI`` client.
+
+    By default every request sends the whole history as ``input`` (stateless: it works with
+    ``store=False`` and across processes). With ``use_previous_response_id=True`` the
+    backend remembers its last response: when the next request's history starts with
+    exactly the items that response covered (its input and its output), only the new items
+    are sent, with ``previous_response_id``, and the API supplies the rest. Any other
+    history (a different conversation, an edited one, ``store=False`` or an explicit
+    ``previous_response_id`` in the settings) is sent whole. The memory is one slot per
+    backend, so alternating conversations on one backend just send whole histories.
+
+    Attributes:
+        client: An ``openai.OpenAI`` (for ``complete`` / ``stream``) or
+            ``openai.AsyncOpenAI`` (for ``acomplete`` / ``astream``), or anything with the
+            same ``responses.create``.
+        use_previous_response_id: Continue the last response server-side instead of
+            resending the history it covered.
+    """
+
+    __slots__ = ("_covered", "_last_id", "client", "use_previous_response_id")
+
+    def __init__(self, client: Any, *, use_previous_response_id: bool = False) -> None:
+        self.client = client
+        self.use_previous_response_id = use_previous_response_id
+        self._last_id: str | None = None
+        self._covered: list[Any] = []  # the history the last response ended, copied
+
+    def __repr__(self) -> str:
+        chained = ", use_previous_response_id=True" if self.use_previous_response_id else ""
+        return f"OpenAIResponses({type(self.client).__name__}{chained})"
+
+    @property
+    def format(self) -> Literal["openai-responses"]:
+        """``"openai-responses"``: tool definitions and result items of the Responses API."""
+        return "openai-responses"
+
+    def user_message(self, text: str) -> dict[str, Any]:
+        """``{"role": "user", "content": text}``."""
+        return RESPONSES.user_message(text)
+
+    def complete(self, request: ModelRequest) -> ModelReply:
+        """One response, with a sync client.
+
+        Raises:
+            TypeError: the client is async.
+        """
+        create = _checked("OpenAIResponses", "complete", self.client.responses.create)
+        result = create(**self._build(request))
+        reply = RESPONSES.parse_reply(_sync_result("OpenAIResponses", "complete", result))
+        return self._remember(request, reply)
+
+    async def acomplete(self, request: ModelRequest) -> ModelReply:
+        """One response, with an async client.
+
+        Raises:
+            TypeError: the client is sync.
+        """
+        create = _checked("OpenAIResponses", "acomplete", self.client.responses.create)
+        reply = RESPONSES.parse_reply(await create(**self._build(request)))
+        return self._remember(request, reply)
+
+    def stream(self, request: ModelRequest) -> Generator[StreamDelta | ModelReply, None, None]:
+        """One streamed response, with a sync client: a ``StreamDelta`` per fragment, then
+        the assembled ``ModelReply``. The HTTP stream is closed however iteration ends.
+
+        Raises:
+            TypeError: the client is async (raised here, before iterating).
+        """
+        create = _checked("OpenAIResponses", "stream", self.client.responses.create)
+        return self._stream(create, request)
+
+    def astream(self, request: ModelRequest) -> AsyncGenerator[StreamDelta | ModelReply, None]:
+        """One streamed response, with an async client (see ``stream``).
+
+        Raises:
+            TypeError: the client is sync (raised here, before iterating).
+        """
+        create = _checked("OpenAIResponses", "astream", self.client.responses.create)
+        return self._astream(create, request)
+
+    def _stream(
+        self, create: Callable[..., Any], request: ModelRequest
+    ) -> Generator[StreamDelta | ModelReply, None, None]:
+        stream = _sync_result("OpenAIResponses", "stream", create(**self._build(request, True)))
+        assembler = RESPONSES.stream_assembler()
+        try:
+            for event in stream:
+                yield from assembler.feed(event)
+        finally:
+            _close(stream)
+        yield self._remember(request, assembler.reply())
+
+    async def _astream(
+        self, create: Callable[..., Any], request: ModelRequest
+    ) -> AsyncGenerator[StreamDelta | ModelReply, None]:
+        stream = await create(**self._build(request, True))
+        assembler = RESPONSES.stream_assembler()
+        try:
+            async for event in stream:
+                for delta in assembler.feed(event):
+                    yield delta
+        finally:
+            await _aclose(stream)
+        yield self._remember(request, assembler.reply())
+
+    def _build(self, request: ModelRequest, stream: bool = False) -> dict[str, Any]:
+        """The request's kwargs, continuing the last response when its history extends it."""
+        skip = self._continued(request)
+        if skip:
+            request = dataclasses.replace(request, messages=request.messages[skip:])
+        kwargs = RESPONSES.build_request(request)
+        if skip:
+            kwargs["previous_response_id"] = self._last_id
+        if stream:
+            kwargs["stream"] = True
+        return kwargs
+
+    def _continued(self, request: ModelRequest) -> int:
+        """How many leading history items the last response already holds (0: none)."""
+        if not self._chains(request) or self._last_id is None:
+            return 0
+        covered = len(self._covered)
+        messages: Sequence[Any] = request.messages
+        if len(messages) <= covered or list(messages[:covered]) != self._covered:
+            return 0
+        return covered
+
+    def _chains(self, request: ModelRequest) -> bool:
+        settings = request.settings
+        return (
+            self.use_previous_response_id
+            and settings.get("store", True) is not False
+            and "previous_response_id" not in settings
+        )
+
+    def _remember(self, request: ModelRequest, reply: ModelReply) -> ModelReply:
+        """Keep the reply's id and the history it ends, for the next request."""
+        if self._chains(request) and reply.response_id is not None:
+            self._last_id = reply.response_id
+            self._covered = copy.deepcopy([*request.messages, *reply.message])
+        return reply
