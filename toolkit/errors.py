@@ -7,7 +7,9 @@ ToolkitError                      base of everything below
 │                                 a schema a provider format cannot express)
 ├── ToolNameConflict              two tools under one name in a Registry, or two names that
 │                                 become one wire name in a provider format (also ValueError)
-└── ToolError                     raised on purpose by tool code: its message goes to the model
+├── ToolError                     raised on purpose by tool code: its message goes to the model
+└── ModelError                    the model endpoint answered with an error (a backend toolkit
+                                  speaks to over HTTP itself; SDK backends raise the SDK's own)
 ```
 
 Definition errors never stop at the first mistake: they collect every problem of the
@@ -18,9 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "DefinitionProblem",
+    "ModelError",
     "ToolDefinitionError",
     "ToolError",
     "ToolNameConflict",
@@ -96,4 +100,22 @@ class ToolError(ToolkitError):
 
     def __init__(self, message: str) -> None:
         self.message = message
+        super().__init__(message)
+
+
+class ModelError(ToolkitError):
+    """The model endpoint answered with an error.
+
+    Raised by backends that speak HTTP themselves (Workers AI) for an error status or an
+    error envelope (``"success": false``), and by stream assemblers for an ``error`` event.
+    Backends built on a provider SDK let the SDK's own exceptions through instead.
+
+    Attributes:
+        status: The HTTP status, when there was one.
+        errors: The provider's error details as sent (e.g. Cloudflare's ``errors`` list).
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, errors: Any = None) -> None:
+        self.status = status
+        self.errors = errors
         super().__init__(message)

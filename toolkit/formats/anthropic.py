@@ -1,21 +1,45 @@
-"""Anthropic Messages: ``{"name", "description", "input_schema"}`` tool definitions."""
+"""Anthropic Messages: ``{"name", "description", "input_schema"}`` tool definitions, and
+the request, reply and stream shapes of ``POST /v1/messages``.
+
+Sans-I/O: nothing here sends a request or imports the SDK. SDK objects (``Message``, content
+blocks, raw stream events) are read by attribute or through their ``model_dump``.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, cast
 
+from toolkit.errors import ModelError
 from toolkit.formats._dialects import ANTHROPIC_STRICT, parameters_for
 from toolkit.formats._names import NameRule
 from toolkit.formats._parse import as_list, build_call, describe, field
+from toolkit.model import ModelReply, StreamDelta, Usage
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from toolkit.calls import ToolCall, ToolResult
     from toolkit.formats import Change
+    from toolkit.model import ModelRequest, ReplyStop
     from toolkit.tool import Tool
 
-__all__ = ["CODEC", "AnthropicCodec"]
+__all__ = ["CODEC", "DEFAULT_MAX_TOKENS", "AnthropicCodec", "AnthropicStream"]
+
+DEFAULT_MAX_TOKENS = 4096
+"""``max_tokens`` when the settings give none (the API requires it on every request)."""
+
+# https://docs.anthropic.com/en/api/messages#response-stop-reason
+_STOPS: dict[str, ReplyStop] = {
+    "end_turn": "end",
+    "stop_sequence": "end",
+    "tool_use": "tool_calls",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "pause_turn": "pause",
+    "refusal": "refusal",
+}
 
 NAMES = NameRule("a-zA-Z0-9_-", 128)
 
@@ -99,6 +123,242 @@ class AnthropicCodec:
                 block["is_error"] = True
             blocks.append(block)
         return [{"role": "user", "content": blocks}] if blocks else []
+
+    def user_message(self, text: str) -> dict[str, Any]:
+        """``{"role": "user", "content": text}``."""
+        return {"role": "user", "content": text}
+
+    def build_request(self, request: ModelRequest) -> dict[str, Any]:
+        """The keyword arguments of ``client.messages.create`` for ``request``.
+
+        The system prompt is the top-level ``system`` parameter (Messages has no system
+        role). ``max_tokens`` is required by the API: ``settings["max_tokens"]`` or
+        ``DEFAULT_MAX_TOKENS``. With tools, ``tool_choice`` becomes ``{"type": "auto"}``,
+        ``{"type": "any"}`` (``"required"``), ``{"type": "none"}`` or ``{"type": "tool",
+        "name": ...}``, and ``parallel_tool_calls=False`` adds ``disable_parallel_tool_use``
+        (not to ``none``, which takes no options); without tools it is left out. Settings
+        are merged last, unchanged.
+        https://docs.anthropic.com/en/api/messages#body-tool-choice
+        """
+        kwargs: dict[str, Any] = {
+            "model": request.model,
+            "max_tokens": DEFAULT_MAX_TOKENS,
+            "messages": list(request.messages),
+        }
+        if request.system is not None:
+            kwargs["system"] = request.system
+        if request.tools:
+            kwargs["tools"] = list(request.tools)
+            kwargs["tool_choice"] = _tool_choice(request.tool_choice, request.parallel_tool_calls)
+        kwargs.update(request.settings)
+        return kwargs
+
+    def parse_reply(self, response: Any) -> ModelReply:
+        """A ``ModelReply`` from a ``Message`` (SDK object or its JSON).
+
+        ``message`` is ``{"role": "assistant", "content": [...]}`` with every content block
+        as the API sent it (thinking and redacted thinking blocks with their signatures,
+        which must go back unchanged), ``None`` fields dropped. ``text`` joins the text
+        blocks; ``stop`` maps ``stop_reason``; ``usage`` counts cache reads and writes as
+        input tokens (the API's ``input_tokens`` leaves them out).
+
+        Raises:
+            ValueError: ``response`` has no content list.
+        """
+        content = field(response, "content")
+        items = as_list(content)
+        if items is None:
+            raise ValueError(
+                f"anthropic: expected a Message with a 'content' list; got {describe(response)}"
+            )
+        blocks = [_block(item) for item in items]
+        text = "".join(
+            block["text"]
+            for block in blocks
+            if block.get("type") == "text" and isinstance(block.get("text"), str)
+        )
+        stop_reason = field(response, "stop_reason")
+        return ModelReply(
+            message={"role": "assistant", "content": blocks},
+            text=text,
+            calls=tuple(self.parse_calls(blocks)),
+            stop=_STOPS.get(stop_reason, "other") if isinstance(stop_reason, str) else "other",
+            usage=_usage(field(response, "usage")),
+            response_id=field(response, "id"),
+            raw=response,
+        )
+
+    def stream(self) -> AnthropicStream:
+        """A fresh assembler for one streamed reply."""
+        return AnthropicStream()
+
+
+class AnthropicStream:
+    """Assembles one streamed Messages reply from its raw events, without I/O.
+
+    Feed every event (``RawMessageStreamEvent`` objects from ``messages.create(...,
+    stream=True)``, or their JSON) to ``feed``, which returns the fragments to show now;
+    ``reply()`` then gives what ``parse_reply`` gives for the finished ``Message``.
+    https://docs.anthropic.com/en/docs/build-with-claude/streaming#event-types
+    """
+
+    def __init__(self) -> None:
+        self._message: dict[str, Any] = {}
+        self._blocks: dict[int, dict[str, Any]] = {}
+        self._json: dict[int, str] = {}  # index -> partial JSON of a tool_use input
+        self._calls: dict[int, int] = {}  # index -> position among the reply's calls
+        self._usage: dict[str, Any] = {}
+
+    def feed(self, event: Any) -> list[StreamDelta]:
+        """Take one event; return the text and tool-call fragments it carries.
+
+        Raises:
+            ModelError: an ``error`` event (the API failed mid-stream).
+            ValueError: a delta for a block that never started.
+        """
+        kind = field(event, "type")
+        if kind == "message_start":
+            self._message = _plain(field(event, "message"))
+            self._update_usage(self._message.get("usage"))
+            for index, block in enumerate(self._message.get("content") or []):
+                self._blocks[index] = _block(block)
+        elif kind == "content_block_start":
+            return self._start(field(event, "index"), _block(field(event, "content_block")))
+        elif kind == "content_block_delta":
+            return self._delta(field(event, "index"), _plain(field(event, "delta")))
+        elif kind == "content_block_stop":
+            self._finish(field(event, "index"))
+        elif kind == "message_delta":
+            delta = _plain(field(event, "delta"))
+            self._message.update({k: v for k, v in delta.items() if v is not None})
+            self._update_usage(field(event, "usage"))
+        elif kind == "error":
+            error = _plain(field(event, "error"))
+            raise ModelError(f"anthropic: error event in stream: {error}", errors=error)
+        return []  # ping, message_stop, and event types added later
+
+    def reply(self) -> ModelReply:
+        """The finished reply, equal to ``parse_reply`` of the complete ``Message``."""
+        for index in list(self._json):
+            self._finish(index)
+        message = {
+            **self._message,
+            "content": [self._blocks[index] for index in sorted(self._blocks)],
+            "usage": self._usage,
+        }
+        return CODEC.parse_reply(message)
+
+    def _start(self, index: int, block: dict[str, Any]) -> list[StreamDelta]:
+        self._blocks[index] = block
+        if block.get("type") == "tool_use":
+            position = len(self._calls)
+            self._calls[index] = position
+            self._json[index] = ""
+            return [
+                StreamDelta(
+                    call_index=position, call_id=block.get("id"), call_name=block.get("name")
+                )
+            ]
+        if "input" in block:  # server tools stream their input too
+            self._json[index] = ""
+        text = block.get("text")
+        if block.get("type") == "text" and isinstance(text, str) and text:
+            return [StreamDelta(text=text)]
+        return []
+
+    def _delta(self, index: int, delta: dict[str, Any]) -> list[StreamDelta]:
+        block = self._blocks.get(index)
+        if block is None:
+            raise ValueError(f"anthropic: content_block_delta for block {index}, never started")
+        kind = delta.get("type")
+        if kind == "text_delta":
+            text = str(delta.get("text") or "")
+            block["text"] = str(block.get("text") or "") + text
+            return [StreamDelta(text=text)] if text else []
+        if kind == "input_json_delta":
+            fragment = str(delta.get("partial_json") or "")
+            self._json[index] = self._json.get(index, "") + fragment
+            position = self._calls.get(index)
+            if position is None or not fragment:
+                return []
+            return [StreamDelta(call_index=position, arguments=fragment)]
+        if kind == "thinking_delta":
+            block["thinking"] = str(block.get("thinking") or "") + str(delta.get("thinking") or "")
+        elif kind == "signature_delta":
+            block["signature"] = str(block.get("signature") or "") + str(
+                delta.get("signature") or ""
+            )
+        elif kind == "citations_delta":
+            citations = cast("list[Any]", block.setdefault("citations", []))
+            citations.append(_plain(delta.get("citation")))
+        return []
+
+    def _finish(self, index: int) -> None:
+        text = self._json.pop(index, None)
+        block = self._blocks.get(index)
+        if text is None or block is None:
+            return
+        if not text:
+            block["input"] = {}
+            return
+        try:
+            block["input"] = json.loads(text)
+        except ValueError:
+            block["input"] = text  # cut off mid-JSON: passed on for the registry to report
+
+    def _update_usage(self, usage: Any) -> None:
+        if usage is None:
+            return
+        self._usage.update({k: v for k, v in _plain(usage).items() if v is not None})
+
+
+def _tool_choice(choice: str, parallel: bool | None) -> dict[str, Any]:
+    if choice == "none":
+        return {"type": "none"}
+    if choice == "auto":
+        translated: dict[str, Any] = {"type": "auto"}
+    elif choice == "required":
+        translated = {"type": "any"}
+    else:
+        translated = {"type": "tool", "name": choice}
+    if parallel is False:
+        translated["disable_parallel_tool_use"] = True
+    return translated
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    """An SDK object or a mapping as a fresh plain dict (``{}`` for ``None``)."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return dict(cast("Mapping[str, Any]", value))
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        return cast("dict[str, Any]", dump(mode="json"))
+    raise ValueError(f"anthropic: expected an object or a dict; got {describe(value)}")
+
+
+def _block(value: Any) -> dict[str, Any]:
+    """A content block as the API accepts it back: every field as sent, ``None`` dropped."""
+    block = {key: item for key, item in _plain(value).items() if item is not None}
+    if "type" not in block:
+        raise ValueError(f"anthropic: content block without 'type': {describe(value)}")
+    return block
+
+
+def _usage(value: Any) -> Usage:
+    usage = _plain(value)
+
+    def count(key: str) -> int:
+        number = usage.get(key)
+        return number if isinstance(number, int) else 0
+
+    input_tokens = (
+        count("input_tokens")
+        + count("cache_creation_input_tokens")
+        + count("cache_read_input_tokens")
+    )
+    return Usage(input_tokens, count("output_tokens"))
 
 
 CODEC = AnthropicCodec()

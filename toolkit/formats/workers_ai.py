@@ -1,22 +1,37 @@
-"""Cloudflare Workers AI: the flat ``{"name", "description", "parameters"}`` format."""
+"""Cloudflare Workers AI: the flat ``{"name", "description", "parameters"}`` format, and the
+request, reply and stream shapes of ``POST /accounts/{account_id}/ai/run/{model}``.
+
+Sans-I/O: nothing here sends a request. The native input schemas have no ``tool_choice``
+and no ``parallel_tool_calls`` (e.g. ``Ai_Cf_Meta_Llama_4_Messages`` in
+``@cloudflare/workers-types``), so ``build_request`` approximates them; see its docstring.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+import contextlib
+import json
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, cast
 
+from toolkit.errors import ModelError
 from toolkit.formats._dialects import WORKERS_AI, parameters_for
 from toolkit.formats._names import NameRule
 from toolkit.formats._parse import as_list, build_call, describe, field, has
 from toolkit.formats._text_calls import text_calls
+from toolkit.model import ModelReply, StreamDelta, Usage
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from toolkit.calls import ToolCall, ToolResult
     from toolkit.formats import Change
+    from toolkit.model import ModelRequest
     from toolkit.tool import Tool
 
-__all__ = ["CODEC", "WorkersAICodec"]
+__all__ = ["CODEC", "WorkersAICodec", "WorkersAIStream"]
+
+_TOOL_CALL_BLOCK = re.compile(r"<tool_call>.*?(?:</tool_call>|\Z)", re.DOTALL)
 
 NAMES = NameRule("a-zA-Z0-9_-", 64)
 
@@ -87,6 +102,94 @@ class WorkersAICodec:
             for r in results
         ]
 
+    def user_message(self, text: str) -> dict[str, Any]:
+        """``{"role": "user", "content": text}``."""
+        return {"role": "user", "content": text}
+
+    def build_request(self, request: ModelRequest) -> dict[str, Any]:
+        """The JSON body for ``POST .../ai/run/{model}`` (the model is in the URL, not here).
+
+        ``{"messages": [system first, if any, then the history], "tools": [...], **settings}``.
+        The native API has no ``tool_choice`` (Cloudflare's own AI SDK provider does not
+        send one either), so: ``"none"`` sends no tools; a tool name sends only that tool
+        (what ``workers-ai-provider`` does for a forced tool); ``"required"`` sends the
+        tools and cannot force a call. ``parallel_tool_calls`` has no equivalent and is
+        ignored. Settings (``max_tokens``, ``temperature``, ``seed``...) are merged last,
+        so a model that does take ``tool_choice`` can be given it there.
+        https://developers.cloudflare.com/workers-ai/features/function-calling/traditional/
+
+        Raises:
+            ValueError: ``tool_choice`` names a tool that is not in ``tools``.
+        """
+        messages: list[Any] = []
+        if request.system is not None:
+            messages.append({"role": "system", "content": request.system})
+        messages.extend(request.messages)
+        body: dict[str, Any] = {"messages": messages}
+        tools = list(request.tools)
+        choice = request.tool_choice
+        if tools and choice != "none":
+            if choice not in ("auto", "required"):
+                tools = [tool for tool in tools if _tool_name(tool) == choice]
+                if not tools:
+                    raise ValueError(f"workers-ai: tool_choice names {choice!r}, not in tools")
+            body["tools"] = tools
+        body.update(request.settings)
+        return body
+
+    def parse_reply(self, response: Any) -> ModelReply:
+        """A ``ModelReply`` from a run response: the v4 envelope ``{"result": {...},
+        "success": true, ...}`` or its ``result``.
+
+        ``text`` is ``response`` (a number or an object, which some models send, becomes
+        its JSON text; ``<tool_call>`` blocks read as calls are cut out of it). ``message``
+        is the assistant turn to send back: ``{"role": "assistant", "content", "tool_calls":
+        [{"id", "type": "function", "function": {"name", "arguments"}}]}``, the shape
+        Cloudflare's AI SDK provider sends, with the arguments as a JSON string and, when
+        there is no text, the calls written as ``{"name", "parameters"}`` JSON in
+        ``content`` for chat templates that read only the text. There is no finish reason:
+        ``stop`` is ``"tool_calls"`` with calls, else ``"end"``.
+        https://github.com/cloudflare/ai/blob/main/packages/workers-ai-provider/src/convert-to-workersai-chat-messages.ts
+
+        Raises:
+            ModelError: the envelope says ``"success": false``.
+            ValueError: the response has neither ``response`` nor ``tool_calls``.
+        """
+        if field(response, "success") is False:
+            errors = field(response, "errors")
+            raise ModelError(f"workers-ai: the request failed: {errors!r}", errors=errors)
+        result = field(response, "result") if has(response, "result") else response
+        raw_text = _text(field(result, "response"))
+        calls = tuple(self.parse_calls(result))
+        text = raw_text
+        if calls and not field(result, "tool_calls"):  # the calls were written in the text
+            text = _TOOL_CALL_BLOCK.sub("", raw_text).strip()
+        message: dict[str, Any] = {"role": "assistant", "content": raw_text}
+        if calls:
+            if not raw_text:
+                message["content"] = _calls_as_text(calls)
+            message["tool_calls"] = [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": _arguments_json(call)},
+                }
+                for call in calls
+            ]
+        usage = field(result, "usage")
+        return ModelReply(
+            message=message,
+            text=text,
+            calls=calls,
+            stop="tool_calls" if calls else "end",
+            usage=Usage(_count(usage, "prompt_tokens"), _count(usage, "completion_tokens")),
+            raw=response,
+        )
+
+    def stream(self) -> WorkersAIStream:
+        """A fresh assembler for one streamed reply."""
+        return WorkersAIStream()
+
     def _tool_calls(self, items: list[Any]) -> list[ToolCall]:
         calls: list[ToolCall] = []
         for position, item in enumerate(items):
@@ -103,6 +206,155 @@ class WorkersAICodec:
             )
             calls.append(call)
         return calls
+
+
+class WorkersAIStream:
+    """Assembles one streamed Workers AI reply from its SSE events, without I/O.
+
+    Feed the JSON of each ``data:`` line (not the final ``[DONE]``) to ``feed``. Events
+    carry text in ``response`` (some models send OpenAI-style ``choices[0].delta.content``
+    instead), ``usage``, and ``tool_calls``: whole ``{"name", "arguments"}`` calls (how
+    the native API sends them, in one event near the end), or OpenAI-style fragments with an
+    ``index`` whose ``function.arguments`` pieces are joined, as Cloudflare's AI SDK
+    provider merges them. ``reply()`` equals ``parse_reply`` of the same reply unstreamed.
+    https://developers.cloudflare.com/workers-ai/features/streaming/
+    """
+
+    def __init__(self) -> None:
+        self._text: list[str] = []
+        self._calls: list[dict[str, Any]] = []
+        self._by_index: dict[int, int] = {}  # OpenAI-style index -> position in _calls
+        self._usage: Any = None
+
+    def feed(self, event: Any) -> list[StreamDelta]:
+        """Take one event's JSON; return the text and tool-call fragments it carries.
+
+        Raises:
+            ModelError: an event reporting an error.
+        """
+        if not isinstance(event, Mapping):
+            raise ValueError(f"workers-ai: expected a JSON object event; got {describe(event)}")
+        data = cast("Mapping[str, Any]", event)
+        if data.get("success") is False or data.get("errors"):
+            errors = data.get("errors")
+            raise ModelError(f"workers-ai: error in stream: {errors!r}", errors=errors)
+        deltas: list[StreamDelta] = []
+        text = data.get("response")
+        if text is None:
+            choices = as_list(data.get("choices")) or []
+            text = field(field(choices[0], "delta"), "content") if choices else None
+        if text is not None and text != "":
+            piece = _text(text)
+            self._text.append(piece)
+            deltas.append(StreamDelta(text=piece))
+        for item in as_list(data.get("tool_calls")) or []:
+            deltas.extend(self._tool_call(item))
+        if data.get("usage") is not None:
+            self._usage = data["usage"]
+        return deltas
+
+    def reply(self) -> ModelReply:
+        """The finished reply, equal to ``parse_reply`` of the unstreamed response."""
+        result: dict[str, Any] = {"response": "".join(self._text)}
+        if self._calls:
+            result["tool_calls"] = [
+                {key: value for key, value in call.items() if value is not None}
+                for call in self._calls
+            ]
+        if self._usage is not None:
+            result["usage"] = self._usage
+        return CODEC.parse_reply(result)
+
+    def _tool_call(self, item: Any) -> list[StreamDelta]:
+        source = field(item, "function")
+        if source is None:
+            source = item
+        name = field(source, "name")
+        arguments = field(source, "arguments")
+        call_id = field(item, "id")
+        index = field(item, "index")
+        position = self._by_index.get(index) if isinstance(index, int) else None
+        if position is None:  # a new call: whole, or the first fragment of an indexed one
+            position = len(self._calls)
+            self._calls.append({"id": call_id, "name": name, "arguments": arguments})
+            if isinstance(index, int):
+                self._by_index[index] = position
+            elif not call_id and isinstance(name, str) and name:
+                # A whole call without an id: announce the id parse_calls will give it.
+                call_id = build_call(
+                    CODEC.name,
+                    f"tool call {position}",
+                    call_id=None,
+                    name=name,
+                    arguments=arguments,
+                    position=position,
+                ).id
+        else:  # a later fragment of an indexed call
+            call = self._calls[position]
+            if call_id:
+                call["id"] = call_id
+            if name:
+                call["name"] = name
+            if isinstance(arguments, str):
+                previous = call["arguments"]
+                call["arguments"] = (previous if isinstance(previous, str) else "") + arguments
+            elif arguments is not None:
+                call["arguments"] = arguments
+        if arguments is None:
+            fragment = ""
+        elif isinstance(arguments, str):
+            fragment = arguments
+        else:
+            fragment = json.dumps(arguments)
+        return [
+            StreamDelta(
+                call_index=position,
+                call_id=call_id or None,
+                call_name=name or None,
+                arguments=fragment,
+            )
+        ]
+
+
+def _tool_name(tool: Any) -> Any:
+    """The name of a flat ``{"name", ...}`` or OpenAI-style ``{"function": {"name"}}`` tool."""
+    function = field(tool, "function")
+    return field(function if function is not None else tool, "name")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return json.dumps(value)
+
+
+def _count(usage: Any, key: str) -> int:
+    number = field(usage, key) if usage is not None else None
+    return number if isinstance(number, int) else 0
+
+
+def _arguments_json(call: ToolCall) -> str:
+    if isinstance(call.arguments, str):
+        return call.arguments
+    return json.dumps(dict(call.arguments) if call.arguments is not None else {})
+
+
+def _calls_as_text(calls: Sequence[ToolCall]) -> str:
+    """The calls as Llama-style ``{"name", "parameters"}`` JSON (a list for several)."""
+    written: list[dict[str, Any]] = []
+    for call in calls:
+        arguments: Any = call.arguments
+        if isinstance(arguments, str):
+            with contextlib.suppress(ValueError):
+                arguments = json.loads(arguments)
+        written.append(
+            {"name": call.name, "parameters": arguments if arguments is not None else {}}
+        )
+    return json.dumps(written[0] if len(written) == 1 else written)
 
 
 CODEC = WorkersAICodec()

@@ -1,0 +1,141 @@
+"""Anthropic Messages through the official ``anthropic`` client, sync or async.
+
+The client is the caller's (configured, retried and closed by them); this backend only
+translates with the Anthropic codec. The SDK is never imported here: the client is used by
+duck typing, so ``AnthropicBedrock`` and ``AnthropicVertex`` clients work too.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any, Literal
+
+from toolkit.formats.anthropic import CODEC
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+    from toolkit.model import ModelReply, ModelRequest, StreamDelta
+
+__all__ = ["AnthropicMessages"]
+
+
+class AnthropicMessages:
+    """A backend over ``anthropic.Anthropic`` (``complete``, ``stream``) or
+    ``anthropic.AsyncAnthropic`` (``acomplete``, ``astream``).
+
+    It satisfies both ``toolkit.model.SyncModel`` and ``AsyncModel``; calling the methods
+    of the other kind raises ``TypeError`` naming the client to use. Requests are built by
+    ``AnthropicCodec.build_request`` (``max_tokens`` defaults to 4096; settings pass through
+    as keyword arguments of ``messages.create``; those this SDK version has no parameter for,
+    such as ``temperature`` in anthropic 2.x, go in ``extra_body``). SDK errors
+    (``anthropic.APIError``...) are raised as they are.
+
+    Args:
+        client: An ``anthropic.Anthropic`` or ``anthropic.AsyncAnthropic`` (or any object
+            with a compatible ``messages.create``).
+
+    Raises:
+        TypeError: ``client`` has no ``messages.create``.
+    """
+
+    def __init__(self, client: Any) -> None:
+        create = getattr(getattr(client, "messages", None), "create", None)
+        if not callable(create):
+            raise TypeError(
+                "AnthropicMessages needs an anthropic.Anthropic or anthropic.AsyncAnthropic "
+                f"client; got {type(client).__qualname__}"
+            )
+        self.client = client
+        # The SDK wraps create() in a plain-function decorator: look through it.
+        function = inspect.unwrap(create)
+        self.is_async = inspect.iscoroutinefunction(function)
+        self._keywords = _keywords(function)
+
+    def __repr__(self) -> str:
+        return f"AnthropicMessages({type(self.client).__qualname__})"
+
+    @property
+    def format(self) -> Literal["anthropic"]:
+        """The codec this backend speaks: ``"anthropic"``."""
+        return "anthropic"
+
+    def user_message(self, text: str) -> dict[str, Any]:
+        """``{"role": "user", "content": text}``."""
+        return CODEC.user_message(text)
+
+    def complete(self, request: ModelRequest) -> ModelReply:
+        """Send ``request`` with the sync client and parse the ``Message``."""
+        self._need(sync=True, method="complete")
+        kwargs = self._kwargs(request, stream=False)
+        return CODEC.parse_reply(self.client.messages.create(**kwargs))
+
+    async def acomplete(self, request: ModelRequest) -> ModelReply:
+        """Send ``request`` with the async client and parse the ``Message``."""
+        self._need(sync=False, method="acomplete")
+        kwargs = self._kwargs(request, stream=False)
+        return CODEC.parse_reply(await self.client.messages.create(**kwargs))
+
+    def stream(self, request: ModelRequest) -> Iterator[StreamDelta | ModelReply]:
+        """Stream ``request`` with the sync client: a ``StreamDelta`` per text or
+        tool-argument fragment, then the finished ``ModelReply``. The HTTP stream is closed
+        when the iterator ends or is closed early."""
+        self._need(sync=True, method="stream")
+        return self._stream(self._kwargs(request, stream=True))
+
+    def astream(self, request: ModelRequest) -> AsyncIterator[StreamDelta | ModelReply]:
+        """The async twin of ``stream``, with the async client."""
+        self._need(sync=False, method="astream")
+        return self._astream(self._kwargs(request, stream=True))
+
+    def _stream(self, kwargs: dict[str, Any]) -> Iterator[StreamDelta | ModelReply]:
+        assembler = CODEC.stream()
+        with self.client.messages.create(**kwargs) as events:
+            for event in events:
+                yield from assembler.feed(event)
+        yield assembler.reply()
+
+    async def _astream(self, kwargs: dict[str, Any]) -> AsyncIterator[StreamDelta | ModelReply]:
+        assembler = CODEC.stream()
+        events = await self.client.messages.create(**kwargs)
+        async with events:
+            async for event in events:
+                for delta in assembler.feed(event):
+                    yield delta
+        yield assembler.reply()
+
+    def _kwargs(self, request: ModelRequest, *, stream: bool) -> dict[str, Any]:
+        kwargs = CODEC.build_request(request)
+        kwargs.pop("stream", None)
+        if self._keywords is not None:
+            extra = {key: kwargs.pop(key) for key in list(kwargs) if key not in self._keywords}
+            if extra:
+                kwargs["extra_body"] = {**extra, **(kwargs.get("extra_body") or {})}
+        if stream:
+            kwargs["stream"] = True
+        return kwargs
+
+    def _need(self, *, sync: bool, method: str) -> None:
+        if sync and self.is_async:
+            raise TypeError(
+                f"AnthropicMessages.{method}() needs a sync anthropic.Anthropic client, but "
+                "this one wraps an AsyncAnthropic: use acomplete()/astream() "
+                "(Runner.run_async), or pass anthropic.Anthropic()"
+            )
+        if not sync and not self.is_async:
+            raise TypeError(
+                f"AnthropicMessages.{method}() needs an anthropic.AsyncAnthropic client, but "
+                "this one wraps a sync Anthropic: use complete()/stream() (Runner.run), "
+                "or pass anthropic.AsyncAnthropic()"
+            )
+
+
+def _keywords(function: Any) -> frozenset[str] | None:
+    """The keyword parameters of ``create``, or ``None`` when it takes any (``**kwargs``)."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return frozenset(p.name for p in parameters)
