@@ -8,6 +8,7 @@ SSE framing and the script queue lives here.
 from __future__ import annotations
 
 import contextlib
+import sys
 import json
 import re
 import socket
@@ -542,6 +543,13 @@ class FakeServer:
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     fake: FakeServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-response (the sync SDK stops reading a stream at
+        # [DONE]) is normal for a server; anything else still goes to stderr.
+        error = sys.exc_info()[1]
+        if not isinstance(error, (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
