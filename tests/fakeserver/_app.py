@@ -8,10 +8,10 @@ SSE framing and the script queue lives here.
 from __future__ import annotations
 
 import contextlib
-import sys
 import json
 import re
 import socket
+import sys
 import threading
 import time
 from collections import deque
