@@ -1087,6 +1087,7 @@ def test_public_names() -> None:
         "FORMATS",
         "FormatName",
         "Injected",
+        "ModelError",
         "Registry",
         "RunResult",
         "Runner",

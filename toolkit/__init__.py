@@ -26,6 +26,7 @@ from toolkit.calls import ArgumentProblem, CallError, ToolCall, ToolResult
 from toolkit.context import Context, Injected
 from toolkit.errors import (
     DefinitionProblem,
+    ModelError,
     ToolDefinitionError,
     ToolError,
     ToolkitError,
@@ -36,7 +37,7 @@ from toolkit.tool import Tool, ToolAnnotations, tool
 
 if TYPE_CHECKING:
     from toolkit.registry import Registry, Veto
-    from toolkit.runner import Conversation, RunResult, Runner
+    from toolkit.runner import Conversation, Runner, RunResult
 
 __all__ = [
     "FORMATS",
@@ -48,6 +49,7 @@ __all__ = [
     "DefinitionProblem",
     "FormatName",
     "Injected",
+    "ModelError",
     "Registry",
     "RunResult",
     "Runner",
