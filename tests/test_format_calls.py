@@ -653,9 +653,10 @@ def test_anthropic_round_trip() -> None:
     sdk = message(ANTHROPIC_CONTENT)
     calls = parse("anthropic", sdk)
     (user,) = get_format("anthropic").result_messages([*results_for(calls), FAILED])
+    # Python 3.10's get_type_hints keeps typing_extensions.Required; the keys are what count.
     hints = typing.get_type_hints(UserMessageParam)
     assert set(user) == set(hints)
-    assert user["role"] in typing.get_args(hints["role"])
+    assert user["role"] == "user"
     adapter = TypeAdapter(ToolResultBlockParam)
     for block in user["content"]:
         assert adapter.validate_python(block) == block
