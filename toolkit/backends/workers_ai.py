@@ -199,13 +199,13 @@ class WorkersAI:
         if self._http_client is not None:
             return self._http_client
         if self._owned is None:
-            import httpx2  # noqa: PLC0415 - the HTTP client is loaded on first use
+            import httpx2
 
             self._owned = httpx2.Client(timeout=self.timeout)
         return self._owned
 
     def _new_async_client(self) -> httpx2.AsyncClient:
-        import httpx2  # noqa: PLC0415 - the HTTP client is loaded on first use
+        import httpx2
 
         return httpx2.AsyncClient(timeout=self.timeout)
 

@@ -42,6 +42,7 @@ _STOPS: dict[str, ReplyStop] = {
 }
 
 NAMES = NameRule("a-zA-Z0-9_-", 128)
+_EMPTY_TURNS: dict[object, str] = {"refusal": "(The model declined to answer.)"}
 
 
 class AnthropicCodec:
@@ -178,8 +179,13 @@ class AnthropicCodec:
             if block.get("type") == "text" and isinstance(block.get("text"), str)
         )
         stop_reason = field(response, "stop_reason")
+        kept = blocks or [
+            # The API rejects an assistant turn without content when the history is sent
+            # again, so an empty reply (a refusal, say) is kept as a placeholder text.
+            {"type": "text", "text": _EMPTY_TURNS.get(stop_reason, "(empty reply)")}
+        ]
         return ModelReply(
-            message={"role": "assistant", "content": blocks},
+            message={"role": "assistant", "content": kept},
             text=text,
             calls=tuple(self.parse_calls(blocks)),
             stop=_STOPS.get(stop_reason, "other") if isinstance(stop_reason, str) else "other",

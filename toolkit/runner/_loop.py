@@ -412,8 +412,9 @@ def _closing_messages(
 def append_messages(history: list[Any], message: Any) -> None:
     """Add a reply's message, or a list of messages/items, to the history.
 
-    Consecutive user turns are merged into one (Anthropic requires alternating roles, and a
-    user text right after a message of tool results must join it).
+    Consecutive turns of one role with block contents are merged into one: Anthropic
+    requires alternating roles, so a user text right after a message of tool results joins
+    it, and the continuation of a paused turn joins the paused assistant message.
     """
     items: list[Any] = message if isinstance(message, list) else [message]  # pyright: ignore[reportUnknownVariableType]
     for item in items:
@@ -429,9 +430,12 @@ def _mergeable(previous: Any, item: Any) -> bool:
     before = cast("dict[str, Any]", previous)
     after = cast("dict[str, Any]", item)
     return (
-        before.get("role") == "user"
-        and after.get("role") == "user"
+        before.get("role") in ("user", "assistant")
+        and after.get("role") == before.get("role")
         and isinstance(before.get("content"), list)
+        and (after.get("role") == "user" or isinstance(after.get("content"), list))
+        and "type" not in before  # Responses items are never merged: they carry ids
+        and "type" not in after
     )
 
 
