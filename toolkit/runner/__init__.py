@@ -16,11 +16,13 @@ from toolkit.runner._events import (
 )
 from toolkit.runner._loop import Limits, RunResult
 from toolkit.runner._runner import Runner
+from toolkit.runner._store import ConversationStore, SQLiteStore
 
 __all__ = [
     "Approve",
     "ArgumentsDelta",
     "Conversation",
+    "ConversationStore",
     "Decision",
     "Deny",
     "Event",
@@ -29,6 +31,7 @@ __all__ = [
     "RunFinished",
     "RunResult",
     "Runner",
+    "SQLiteStore",
     "StepFinished",
     "TextDelta",
     "ToolCallComplete",
