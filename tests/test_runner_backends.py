@@ -712,3 +712,28 @@ def test_a_tool_raising_keyboard_interrupt_leaves_a_sendable_history(harness: Ha
     assert retried.text == "Let us try again."
     [sent] = harness.results(harness.bodies()[-1])
     assert sent.content == "This call was interrupted before it finished."
+
+
+def _is_result(entry: dict[str, Any]) -> bool:
+    if entry.get("role") == "tool" or entry.get("type") == "function_call_output":
+        return True
+    content: Any = entry.get("content")
+    blocks = cast("list[Any]", content) if isinstance(content, list) else []
+    kinds = [cast("dict[str, Any]", b).get("type") for b in blocks if isinstance(b, dict)]
+    return "tool_result" in kinds
+
+
+def test_a_history_saved_between_a_reply_and_its_results_is_repaired(harness: Harness) -> None:
+    # As if the process died after the model asked for calls: the stored history ends with
+    # the assistant's calls and no results. The next turn must still be accepted.
+    harness.server.script([Reply.calls(Call("add", {"a": 1, "b": 2})), Reply.text("3.")])
+    finished = harness.runner().conversation()
+    harness.send(finished, "1 + 2?")
+    first_result = next(i for i, m in enumerate(finished.messages) if _is_result(m))
+    crashed = finished.messages[:first_result]
+
+    harness.server.script([Reply.text("Sorry, where were we?")])
+    chat = harness.runner().conversation(crashed)
+    assert harness.send(chat, "Hello again.").text == "Sorry, where were we?"
+    [closed] = harness.results(harness.bodies()[-1])
+    assert closed.content == "This call was interrupted before it finished."

@@ -28,6 +28,7 @@ __all__ = [
     "RunResult",
     "StepDone",
     "append_messages",
+    "close_open_calls",
     "run_loop",
 ]
 
@@ -407,6 +408,61 @@ def _closing_messages(
         for call, result in zip(calls, results, strict=True)
     ]
     return codec.result_messages(closed)
+
+
+def close_open_calls(history: list[Any], codec: Codec) -> list[ToolCall]:
+    """Answer the calls left open at the end of ``history`` and return them.
+
+    A history saved between a reply and its results (a crash, a killed process) would be
+    rejected by every provider; each open call gets an explicit "interrupted" result, so
+    the conversation can go on.
+    """
+    answered: set[str] = set()
+    calls: list[ToolCall] = []
+    for item in reversed(history):
+        if not isinstance(item, dict):
+            break
+        entry = cast("dict[str, Any]", item)
+        ids = _answered_ids(entry)
+        answered |= ids
+        role, kind = entry.get("role"), entry.get("type")
+        if role == "assistant" or kind == "function_call":
+            try:
+                found = codec.parse_calls([entry] if kind == "function_call" else entry)
+            except ValueError:
+                found = []
+            calls = found + calls
+            if role == "assistant":
+                break  # the last assistant turn: older calls were answered before it
+        elif not ids:
+            break  # a user or system message: nothing can be open after it
+    open_calls = [c for c in calls if c.id not in answered]
+    if open_calls:
+        append_messages(
+            history,
+            codec.result_messages(
+                [
+                    _error_result(c, "This call was interrupted before it finished.")
+                    for c in open_calls
+                ]
+            ),
+        )
+    return open_calls
+
+
+def _answered_ids(entry: dict[str, Any]) -> set[str]:
+    """The call ids a history entry answers, in any protocol's shape."""
+    if entry.get("role") == "tool" and isinstance(entry.get("tool_call_id"), str):
+        return {entry["tool_call_id"]}
+    if entry.get("type") == "function_call_output" and isinstance(entry.get("call_id"), str):
+        return {entry["call_id"]}
+    content = entry.get("content")
+    if entry.get("role") == "user" and isinstance(content, list):
+        blocks = [
+            cast("dict[str, Any]", b) for b in cast("list[Any]", content) if isinstance(b, dict)
+        ]
+        return {str(b.get("tool_use_id")) for b in blocks if b.get("type") == "tool_result"}
+    return set()
 
 
 def append_messages(history: list[Any], message: Any) -> None:

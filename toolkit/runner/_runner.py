@@ -53,6 +53,7 @@ from toolkit.runner._loop import (
     RunCalls,
     RunResult,
     append_messages,
+    close_open_calls,
     run_loop,
 )
 from toolkit.tool import Tool
@@ -343,6 +344,7 @@ class Runner:
     ) -> _Loop:
         format = backend.format
         messages = history if history is not None else []
+        close_open_calls(messages, get_format(format))  # a history saved mid-step
         if isinstance(prompt, str):
             first_new = len(messages)
             append_messages(messages, backend.user_message(prompt))
