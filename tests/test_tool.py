@@ -1104,3 +1104,26 @@ def test_public_names() -> None:
     ]
     for name in toolkit.__all__:
         assert hasattr(toolkit, name)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="inspect.markcoroutinefunction is 3.12+")
+def test_inspect_sees_an_async_tool_as_a_coroutine_function() -> None:
+    @tool
+    async def fetch(url: str) -> str:
+        """Fetch a page."""
+        return url
+
+    @tool
+    def parse(text: str) -> str:
+        """Parse a page."""
+        return text
+
+    class Crawler:
+        @tool
+        async def visit(self, url: str) -> str:
+            """Visit a page."""
+            return url
+
+    assert inspect.iscoroutinefunction(fetch)
+    assert not inspect.iscoroutinefunction(parse)
+    assert inspect.iscoroutinefunction(Crawler().visit)

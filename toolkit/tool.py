@@ -7,7 +7,9 @@ decoration time, and renders itself for every provider format (cached per format
 
 from __future__ import annotations
 
+import inspect
 import json
+import sys
 import types
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -75,6 +77,7 @@ class Tool(Generic[P, R]):
         "__wrapped__",
         "_definitions",
         "_fn",
+        "_is_coroutine_marker",
         "_schema",
         "annotations",
         "description",
@@ -121,6 +124,10 @@ class Tool(Generic[P, R]):
         self.__wrapped__ = fn
         self.__name__ = getattr(fn, "__name__", schema.name)
         self.__qualname__ = schema.qualname
+        # inspect.iscoroutinefunction(tool) answers like it does for the function (3.12+)
+        self._is_coroutine_marker: object = None
+        if sys.version_info >= (3, 12) and schema.is_async:
+            inspect.markcoroutinefunction(self)
 
     # -- the function, unchanged -------------------------------------------------------------
 
