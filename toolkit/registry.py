@@ -371,9 +371,10 @@ class Registry:
         calls = cast("list[ToolCall]", calls) if type(calls) is list else list(calls)
         if len(calls) == 1 and self.before_call is None and self.after_call is None:
             # The common case, without the generator's overhead: same steps as ``_flow``.
-            fast = self._fast_path(calls[0])
-            if fast is not None:
-                return [fast]
+            if self.executor is None and self.timeout is None and not self.strict_validation:
+                fast = self._fast_path(calls[0])
+                if fast is not None:
+                    return [fast]
             prepared = self._prepare(0, calls[0], context)
             if isinstance(prepared, ToolResult):
                 return [prepared]
@@ -425,7 +426,9 @@ class Registry:
     def _fast_path(self, call: ToolCall) -> ToolResult | None:
         """One valid call of a plain sync tool, with the fewest steps; ``None`` means take the
         general path (anything unusual, and every failure, goes there, so the error results
-        are written in one place). Same steps as ``_prepare`` + ``_call_inline`` + ``_finish``.
+        are written in one place). Same steps as ``_prepare`` + ``_call_inline`` + ``_finish``;
+        the caller has checked the registry-wide options (no executor, timeout, hooks or
+        strict validation).
         """
         entry = self._entries.get(call.name)
         arguments = call.arguments
@@ -434,13 +437,9 @@ class Registry:
             or not entry.plain
             or type(arguments) is not str
             or arguments[:1] != "{"
-            or self.executor is not None
-            or self.timeout is not None
-            or self.strict_validation
+            or entry.tool.timeout is not None
+            or entry.tool.serializer is not None
         ):
-            return None
-        tool_ = entry.tool
-        if tool_.timeout is not None or tool_.serializer is not None:
             return None
         started = perf_counter()
         try:
