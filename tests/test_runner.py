@@ -141,8 +141,10 @@ def test_tool_choice_none_and_per_run_override() -> None:
 
 
 def test_tool_choice_must_name_a_registered_tool() -> None:
+    chat = runner(ScriptedModel([])).conversation()
     with pytest.raises(ValueError, match="'subtract', which is not a registered tool"):
-        runner(ScriptedModel([])).run("x", tool_choice="subtract")
+        chat.send("x", tool_choice="subtract")
+    assert chat.messages == []  # refused before the history was touched
 
 
 # -- limits and stop reasons -----------------------------------------------------------------------

@@ -343,16 +343,16 @@ class Runner:
         tool_choice: ToolChoice | None,
     ) -> _Loop:
         format = backend.format
+        # Settings first: a bad tool_choice must fail before the history is touched.
+        config = self._settings(format, self.tool_choice if tool_choice is None else tool_choice)
         messages = history if history is not None else []
-        close_open_calls(messages, get_format(format))  # a history saved mid-step
+        close_open_calls(messages, config.codec)  # a history saved mid-step
         if isinstance(prompt, str):
             first_new = len(messages)
             append_messages(messages, backend.user_message(prompt))
         else:
             messages.extend(prompt)
             first_new = len(messages)
-        choice = self.tool_choice if tool_choice is None else tool_choice
-        config = self._settings(format, choice)
         return run_loop(messages, first_new, config)
 
     def _settings(self, format: FormatName, choice: ToolChoice) -> LoopSettings:
