@@ -503,3 +503,24 @@ def test_hooks_see_requests_replies_and_tool_calls() -> None:
         "request 3",
         "reply end",
     ]
+
+
+@pytest.mark.parametrize("format", ["openai", "openai-responses", "anthropic", "workers-ai"])
+def test_a_forced_tool_is_named_the_way_the_provider_spells_it(format: Any) -> None:
+    from toolkit.formats import get_format
+
+    @tool(name="math.add")
+    def dotted(a: int, b: int) -> int:
+        """Add."""
+        return a + b
+
+    codec: Any = get_format(format)
+    request = ModelRequest(
+        model="m",
+        messages=[],
+        tools=[dotted.definition(format)],
+        tool_choice="math.add",
+    )
+    built = json.dumps(codec.build_request(request))
+    assert "math_add" in built
+    assert "math.add" not in built

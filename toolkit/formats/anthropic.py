@@ -326,7 +326,7 @@ def _tool_choice(choice: str, parallel: bool | None) -> dict[str, Any]:
     elif choice == "required":
         translated = {"type": "any"}
     else:
-        translated = {"type": "tool", "name": choice}
+        translated = {"type": "tool", "name": NAMES.legal(choice)}
     if parallel is False:
         translated["disable_parallel_tool_use"] = True
     return translated

@@ -130,6 +130,7 @@ class WorkersAICodec:
         choice = request.tool_choice
         if tools and choice != "none":
             if choice not in ("auto", "required"):
+                choice = self.wire_name(choice)  # the tool's name, as the tools spell it
                 tools = [tool for tool in tools if _tool_name(tool) == choice]
                 if not tools:
                     raise ValueError(f"workers-ai: tool_choice names {choice!r}, not in tools")

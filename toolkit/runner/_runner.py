@@ -367,7 +367,7 @@ class Runner:
             codec=get_format(format),
             tools=registry.definitions(format, strict=self.strict),
             system=self.system,
-            tool_choice=self._wire_choice(choice, format),
+            tool_choice=choice,  # the codec spells a tool name the provider's way
             parallel_tool_calls=self.parallel_tool_calls,
             settings=self.settings,
             limits=self.limits,
@@ -375,11 +375,6 @@ class Runner:
                 (found := registry.get(name)) is not None and found.needs_approval
             ),
         )
-
-    def _wire_choice(self, choice: ToolChoice, format: str) -> ToolChoice:
-        if choice in ("auto", "none", "required"):
-            return choice
-        return get_format(format).wire_name(choice)
 
     def _execute(self, loop: _Loop, effect: RunCalls) -> Any:
         self._notify(self.on_tool_start, effect.calls)
