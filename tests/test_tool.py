@@ -243,9 +243,7 @@ class SubService(Service):
 
 def test_method_decorated_in_class_body() -> None:
     service = Service(3)
-    # Tool.__get__ is typed as returning Self, so the checker still sees `self` in the
-    # parameters of a method reached through an instance (a typing gap, not a runtime one).
-    assert service.scale(2) == 6  # pyright: ignore[reportCallIssue]
+    assert service.scale(2) == 6
     assert service.scale.call({"x": 2}) == 6
     assert service.scale.call('{"x": "4"}') == 12
     assert run(service.scale.acall({"x": 1})) == 3

@@ -93,3 +93,22 @@ def test_attributes_types() -> None:
     assert_type(double.parameters, dict[str, Any])
     assert_type(double.definition("openai"), dict[str, Any])
     assert_type(double.is_async, bool)
+
+
+class _Counter:
+    def __init__(self, start: int) -> None:
+        self.start = start
+
+    @tool
+    def count(self, step: int) -> int:
+        """Count on."""
+        return self.start + step
+
+
+def test_a_method_tool_reached_through_an_instance_drops_self() -> None:
+    counter = _Counter(10)
+    bound: Tool[[int], int] = counter.count
+    assert_type(counter.count(1), int)
+    assert bound.call({"step": 2}) == 12
+    unbound: Tool[[_Counter, int], int] = _Counter.count
+    assert unbound(counter, 3) == 13

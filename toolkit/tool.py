@@ -13,7 +13,7 @@ import sys
 import types
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Literal, cast, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, Literal, cast, overload
 
 from pydantic import ValidationError
 from pydantic_core import to_json
@@ -31,6 +31,8 @@ __all__ = ["Tool", "ToolAnnotations", "tool"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+_BoundP = ParamSpec("_BoundP")  # a method's parameters once bound to its instance
+_BoundR = TypeVar("_BoundR")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,7 +137,15 @@ class Tool(Generic[P, R]):
         """Call the wrapped function exactly as if it were not decorated."""
         return self._fn(*args, **kwargs)
 
-    def __get__(self, instance: object, owner: type | None = None) -> Self:
+    @overload
+    def __get__(self, instance: None, owner: type[Any] | None = None) -> Self: ...
+    @overload
+    def __get__(
+        self: Tool[Concatenate[Any, _BoundP], _BoundR],
+        instance: object,
+        owner: type[Any] | None = None,
+    ) -> Tool[_BoundP, _BoundR]: ...
+    def __get__(self, instance: object, owner: type[Any] | None = None) -> Any:
         # A method decorated in a class body: bind it like a function would be, keeping
         # the schema (which never included self/cls).
         fn: Any = self._fn
