@@ -17,7 +17,7 @@ import types
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin, get_type_hints
 
 from pydantic_core import CoreSchema, SchemaValidator, core_schema
 
@@ -392,21 +392,25 @@ def _arguments_core_schema(
         raise _diagnose(params, qualname, exc) from exc
 
 
-def _lean(schema: Any, depth: int = 0) -> Any:
+def _lean(schema: Any) -> Any:
     """A copy of the core schema without the ``metadata`` pydantic keeps for JSON Schema
     generation: the validator holds its schema for life, and that metadata (field infos,
-    JSON Schema hooks) is most of a tool's memory. Only our own top levels are copied; the
-    schemas of models and other shared types below stay shared."""
+    JSON Schema hooks) is most of a tool's memory. Only our own nodes are copied; the
+    schemas of models and other shared types (and the definitions list) stay shared."""
     if isinstance(schema, dict):
-        if schema.get("type") in _SHARED_SCHEMA_TYPES:  # pyright: ignore[reportUnknownMemberType]
-            return schema  # pyright: ignore[reportUnknownVariableType]
-        return {k: _lean(v, depth + 1) for k, v in schema.items() if k != "metadata"}  # pyright: ignore[reportUnknownVariableType]
+        node = cast("dict[str, Any]", schema)
+        kind = node.get("type")
+        if kind in _SHARED_SCHEMA_TYPES:
+            return node
+        if kind == "definitions":  # the arguments sit under "schema"; the defs are shared
+            return {**node, "schema": _lean(node["schema"])}
+        return {k: _lean(v) for k, v in node.items() if k != "metadata"}
     if isinstance(schema, list):
-        return [_lean(item, depth + 1) for item in schema]  # pyright: ignore[reportUnknownVariableType]
+        return [_lean(item) for item in cast("list[Any]", schema)]
     return schema
 
 
-_SHARED_SCHEMA_TYPES = frozenset({"model", "dataclass", "definitions", "definition-ref"})
+_SHARED_SCHEMA_TYPES = frozenset({"model", "dataclass", "definition-ref"})
 
 
 def _arguments_json_schema(core: CoreSchema, qualname: str) -> dict[str, Any]:

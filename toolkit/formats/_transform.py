@@ -144,11 +144,10 @@ class _Walk:
             schema = self.ref(schema, path)
             if "$ref" in schema:
                 return self.finish(schema, path, optional, default)
-        for combinator in ("allOf",):
-            parts = schema.get(combinator)
-            if isinstance(parts, list) and len(parts) == 1:  # pyright: ignore[reportUnknownArgumentType]
-                del schema[combinator]
-                schema = {**self.node(parts[0], path), **schema}
+        parts = schema.get("allOf")
+        if isinstance(parts, list) and len(parts) == 1:  # pyright: ignore[reportUnknownArgumentType]
+            del schema["allOf"]  # a one-part allOf is just that part, with our keywords on top
+            schema = {**self.node(parts[0], path), **schema}
         if "oneOf" in schema and not self.rules.one_of:
             schema["anyOf"] = schema.pop("oneOf")
             self.change(path, "oneOf rewritten as anyOf", lossy=False)
