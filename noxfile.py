@@ -14,6 +14,8 @@ import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
+# A missing Python must fail loudly, never turn the README's commands into silent skips.
+nox.options.error_on_missing_interpreters = True
 nox.options.sessions = ["tests", "lint", "typecheck", "examples"]
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
@@ -24,14 +26,18 @@ PYPROJECT = nox.project.load_toml("pyproject.toml")
 def _expose_pyenv_interpreters() -> None:
     # pyenv's shims answer only for the active versions; activating every installed one
     # lets nox find python3.10 ... python3.13 on a machine that manages them with pyenv.
-    if "PYENV_VERSION" in os.environ or shutil.which("pyenv") is None:
+    # A shim that started nox itself has already set PYENV_VERSION to its own version: that
+    # one stays first (so `python3` does not change) and the others are added after it.
+    if shutil.which("pyenv") is None:
         return
     found = subprocess.run(
         ["pyenv", "versions", "--bare"], capture_output=True, text=True, check=False
     )
-    versions = [v for v in found.stdout.split() if v[:1].isdigit() and "/" not in v]
+    active = [v for v in os.environ.get("PYENV_VERSION", "").split(":") if v]
+    installed = [v for v in found.stdout.split() if v[:1].isdigit() and "/" not in v]
+    versions = active + [v for v in installed if v not in active]
     if versions:
-        os.environ["PYENV_VERSION"] = ":".join(sorted(versions, reverse=True))
+        os.environ["PYENV_VERSION"] = ":".join(versions)
 
 
 _expose_pyenv_interpreters()
