@@ -34,7 +34,11 @@ def _expose_pyenv_interpreters() -> None:
         ["pyenv", "versions", "--bare"], capture_output=True, text=True, check=False
     )
     active = [v for v in os.environ.get("PYENV_VERSION", "").split(":") if v]
-    installed = [v for v in found.stdout.split() if v[:1].isdigit() and "/" not in v]
+    installed = sorted(
+        (v for v in found.stdout.split() if v[:1].isdigit() and "/" not in v),
+        key=lambda v: [int(p) if p.isdigit() else 0 for p in v.split(".")],
+        reverse=True,  # newest first, for a bare `python3` when nothing was active
+    )
     versions = active + [v for v in installed if v not in active]
     if versions:
         os.environ["PYENV_VERSION"] = ":".join(versions)
