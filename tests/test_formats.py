@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import pytest
 from pydantic import BaseModel, Field
 
-from toolkit import FORMATS, Change, ToolAnnotations, ToolDefinitionError, tool
-from toolkit.formats import get_format
+from toolkit import FORMATS, Change, Tool, ToolAnnotations, ToolDefinitionError, tool
+from toolkit.formats import FormatName, get_format
 
 
 class Colour(enum.Enum):
@@ -237,16 +237,156 @@ def test_strict_moves_unsupported_constraints_into_words() -> None:
     }
 
 
-def test_strict_refuses_any_typed_values_naming_the_parameter() -> None:
+# -- values of any type (untyped parameters, Any) -----------------------------------------------
+
+
+def _untyped(text, limit=10, flag=None):  # pyright: ignore[reportMissingParameterType, reportUnknownParameterType]
+    """Legacy code: no annotations.
+
+    Args:
+        text: What to look for.
+    """
+    return text, limit, flag  # pyright: ignore[reportUnknownVariableType]
+
+
+LEGACY = cast("Tool[..., Any]", tool(_untyped))  # pyright: ignore[reportUnknownArgumentType]
+ANY_TEXT = "Any JSON value, encoded as a string."
+JSON_TEXT = Change("$.properties.text", "value of any type sent as a JSON-encoded string", False)
+
+
+def _parameters(definition: dict[str, Any], format: str) -> dict[str, Any]:
+    if format in ("openai",):
+        return definition["function"]["parameters"]
+    return definition["input_schema" if format == "anthropic" else "parameters"]
+
+
+@pytest.mark.parametrize(
+    ("format", "strict"),
+    [("openai", True), ("openai-responses", True), ("anthropic", True), ("gemini", False)],
+)
+def test_untyped_parameters_render_as_json_text_where_any_value_cannot_be_said(
+    format: FormatName, strict: bool
+) -> None:
+    # Refused with ToolDefinitionError before (and rendered without a type for Workers AI).
+    params = _parameters(LEGACY.definition(format, strict=strict), format)
+    text = params["properties"]["text"]
+    assert text["type"] in ("string", "STRING")
+    assert text["description"] == f"What to look for. ({ANY_TEXT})"
+    assert LEGACY.changes(format, strict=strict)[0] == JSON_TEXT
+    assert not any(c.lossy for c in LEGACY.changes(format, strict=strict))
+
+
+def test_untyped_parameters_and_their_defaults_per_dialect() -> None:
+    openai = _strict_params(LEGACY)
+    assert openai["required"] == ["text", "limit", "flag"]
+    # A default of null can be asked for with null; any other default by its JSON text.
+    assert openai["properties"]["limit"] == {
+        "type": "string",
+        "description": f'{ANY_TEXT} Default: "10".',
+    }
+    assert openai["properties"]["flag"] == {"type": ["string", "null"], "description": ANY_TEXT}
+    anthropic = _strict_params(LEGACY, "anthropic")
+    assert anthropic["required"] == ["text"]  # Anthropic strict keeps optionals optional
+    assert anthropic["properties"]["limit"] == {
+        "type": "string",
+        "description": ANY_TEXT,
+        "default": "10",
+    }
+    assert anthropic["properties"]["flag"] == {
+        "type": ["string", "null"],
+        "description": ANY_TEXT,
+        "default": None,
+    }
+    workers = LEGACY.definition("workers-ai")["parameters"]["properties"]
+    assert workers["text"] == {"type": "string", "description": f"What to look for. ({ANY_TEXT})"}
+    assert workers["limit"] == {"type": "string", "description": ANY_TEXT, "default": "10"}
+    gemini = LEGACY.definition("gemini")["parameters"]["properties"]
+    assert gemini["flag"] == {
+        "type": "STRING",
+        "description": ANY_TEXT,
+        "default": None,
+        "nullable": True,
+    }
+    # Where the dialect can say "any value", it is kept.
+    for format in ("openai", "openai-responses", "anthropic", "mcp"):
+        rendered = repr(LEGACY.definition(format, strict=False))  # type: ignore[arg-type]
+        assert "encoded as a string" not in rendered
+        assert LEGACY.changes(format, strict=False) == ()  # type: ignore[arg-type]
+
+
+def test_json_text_of_an_untyped_parameter_is_decoded_before_the_call() -> None:
+    assert LEGACY.call({"text": '{"q": [1, 2]}', "limit": "5", "flag": "true"}) == (
+        {"q": [1, 2]},
+        5,
+        True,
+    )
+    assert LEGACY.call('{"text": "\\"5\\"", "limit": "null", "flag": null}') == ("5", None, None)
+    # Not JSON: stays the string it is. Native JSON values pass as they are.
+    assert LEGACY.call({"text": "hello", "limit": [1], "flag": {"a": 1}}) == (
+        "hello",
+        [1],
+        {"a": 1},
+    )
+    assert LEGACY.call({"text": "NaN"}) == ("NaN", 10, None)  # strict JSON: not a number
+
+
+class Blob(BaseModel):
+    name: str
+    data: Any = None
+
+
+def test_a_parameter_holding_any_deeper_is_sent_whole_as_json_text() -> None:
     @tool
-    def f(blob: Any) -> None:
+    def store(blobs: list[Blob], values: list[Any], point: Point) -> tuple[list[Blob], list[Any]]:
+        """Store blobs."""
+        return blobs, values
+
+    for format, strict in (("openai", True), ("anthropic", True), ("gemini", False)):
+        definition = store.definition(format, strict=strict)  # type: ignore[arg-type]
+        props = _parameters(definition, format)["properties"]
+        assert props["blobs"]["type"] in ("string", "STRING")
+        described = props["blobs"]["description"]
+        assert described.startswith("A JSON value encoded as a string, valid against this JSON")
+        # The schema of the value, its definitions included, is told in the description.
+        assert '"$ref":"#/$defs/Blob"' in described
+        assert '"data":{"default":null}' in described
+        assert "encoded as a string" not in repr(props["point"])  # its neighbours are untouched
+        changed = {c.path: c for c in store.changes(format, strict=strict)}  # type: ignore[arg-type]
+        assert changed["$.properties.blobs"].lossy is False
+        assert "Blob" not in _parameters(definition, format).get("$defs", {})
+    # Workers AI only needs a type at the top: a list of Any is a list there.
+    assert store.definition("workers-ai")["parameters"]["properties"]["values"]["type"] == "array"
+    blobs, values = store.call(
+        {
+            "blobs": '[{"name": "a", "data": {"k": [1]}}]',
+            "values": '[1, "x", null]',
+            "point": {"x": 1},
+        }
+    )
+    assert blobs == [Blob(name="a", data={"k": [1]})]
+    assert values == [1, "x", None]
+
+
+def test_a_nullable_parameter_sent_as_json_text_takes_null_both_ways() -> None:
+    @tool
+    def f(blob: Blob | None) -> Blob | None:
+        """F."""
+        return blob
+
+    assert _strict_params(f)["properties"]["blob"]["type"] == ["string", "null"]
+    assert f.call({"blob": None}) is None
+    assert f.call({"blob": "null"}) is None
+    assert f.call({"blob": '{"name": "b"}'}) == Blob(name="b")
+
+
+def test_json_text_that_a_string_branch_would_take_is_reported_lossy() -> None:
+    @tool
+    def f(items: list[Any] | str) -> None:
         """F."""
 
-    with pytest.raises(ToolDefinitionError) as caught:
-        f.definition("openai", strict=True)
-    assert caught.value.problems[0].parameter == "blob"
-    assert "concrete type" in str(caught.value)
-    assert f.definition("openai")["function"]["parameters"]["properties"]["blob"] == {}
+    (change,) = f.changes("openai", strict=True)
+    assert change.lossy is True
+    assert "cannot be told from JSON text" in change.message
 
 
 def test_recursive_models_keep_refs_for_openai_and_are_refused_where_impossible() -> None:

@@ -8,8 +8,14 @@ A. every value the neutral schema allows is accepted by ``Tool.validate`` (sound
 B. a valid value broken in a way no lax coercion can fix is rejected, and the error points
    at the parameter that was broken (completeness);
 C. every value a strict-mode schema allows (OpenAI and Anthropic) is accepted and means the
-   same as its neutral equivalent (null -> default, pairs -> dict, "0"/"1" object -> tuple);
-D. every rendering is valid JSON Schema 2020-12 and passes the provider conformance checker.
+   same as its neutral equivalent (null -> default, pairs -> dict, "0"/"1" object -> tuple,
+   JSON text -> the value it encodes);
+D. every rendering is valid JSON Schema 2020-12 and passes the provider conformance checker;
+   none refuses a value of any type;
+E. a parameter a rendering sends as JSON text (untyped, ``Any``, ``list[Any]``...) means,
+   encoded, exactly the value it encodes;
+F. non-finite numbers (NaN, Infinity) are refused wherever a float is due, naming the
+   parameter, and accepted where the type allows them.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import enum
 import inspect
 import json
 import keyword
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,8 +71,21 @@ class Movie(TypedDict):
     year: NotRequired[int]
 
 
-Shape = Literal["scalar", "object", "map", "array"]
-"""The JSON shape a parameter takes in the neutral schema (what a mutation must avoid)."""
+class Blob(BaseModel):
+    name: str
+    data: Any = None
+
+
+class Reading(BaseModel):
+    value: float
+
+
+Shape = Literal["scalar", "object", "map", "array", "any"]
+"""The JSON shape a parameter takes in the neutral schema (what a mutation must avoid;
+nothing is the wrong shape for ``any``)."""
+
+UNTYPED: Any = inspect.Parameter.empty
+"""The "annotation" of an untyped parameter."""
 
 
 def _same(value: Any) -> Any:
@@ -83,6 +103,9 @@ class Spec:
         shape: The JSON shape of its values in the neutral schema.
         nullable: ``None`` is a valid value (so strict mode's null is not "the default").
         neutral: Maps a value in the strict-mode shape back to the neutral shape.
+        non_finite: Builds a value holding the given non-finite float where a float is due
+            (``None``: the type holds no float to break).
+        allows_non_finite: The type accepts non-finite floats explicitly.
     """
 
     label: str
@@ -91,6 +114,8 @@ class Spec:
     shape: Shape
     nullable: bool = False
     neutral: Callable[[Any], Any] = field(default=_same)
+    non_finite: Callable[[float], Any] | None = None
+    allows_non_finite: bool = False
 
     def __repr__(self) -> str:
         return self.label
@@ -123,6 +148,21 @@ def _object_to_tuple(value: Any) -> Any:
     return [mapping[str(i)] for i in range(len(mapping))]
 
 
+def _from_json_text(value: Any) -> Any:
+    """A value of any type sent as its JSON text (written independently of toolkit): strict
+    JSON text is decoded, any other string is kept."""
+    if not isinstance(value, str):
+        return value
+
+    def no_constants(token: str) -> Any:
+        raise ValueError(token)
+
+    try:
+        return json.loads(value, parse_constant=no_constants)
+    except ValueError:
+        return value
+
+
 def _or_none(spec: Spec) -> Spec:
     """``X | None`` of a spec."""
     return Spec(
@@ -146,10 +186,59 @@ _POINT = Spec(
     neutral=_drop_nulls("label"),
 )
 
+_FINITE = st.floats(allow_nan=False, allow_infinity=False)
+# Bounds the integers drawn: an integer of hundreds of digits is a valid JSON number, but
+# pydantic turns it into a float only from JSON text (inf), not from a Python int.
+_LIMIT = 2**64
+
+json_leaves = (
+    st.none() | st.booleans() | st.integers(-_LIMIT, _LIMIT) | _FINITE | st.text(max_size=5)
+)
+json_values = st.recursive(
+    json_leaves,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=5,
+)
+
 POOL: tuple[Spec, ...] = (
     _INT,
     _STR,
-    Spec("float", float, st.floats(allow_nan=False, allow_infinity=False), "scalar"),
+    Spec("float", float, _FINITE, "scalar", non_finite=_same),
+    Spec(
+        "Annotated[float, Field(allow_inf_nan=True)]",
+        Annotated[float, Field(allow_inf_nan=True)],
+        _FINITE | st.sampled_from([math.inf, -math.inf]),  # not NaN: defaults are compared
+        "scalar",
+        allows_non_finite=True,
+    ),
+    Spec(
+        "list[float]",
+        list[float],
+        st.lists(_FINITE, max_size=3),
+        "array",
+        non_finite=lambda x: [1.5, x],
+    ),
+    Spec(
+        "Reading",
+        Reading,
+        st.builds(Reading, value=_FINITE),
+        "object",
+        non_finite=lambda x: {"value": x},
+    ),
+    Spec("untyped", UNTYPED, json_values, "any", nullable=True, neutral=_from_json_text),
+    Spec("Any", Any, json_values, "any", nullable=True, neutral=_from_json_text),
+    Spec(
+        "list[Any]", list[Any], st.lists(json_values, max_size=3), "array", neutral=_from_json_text
+    ),
+    Spec(
+        "Blob",
+        Blob,
+        st.builds(Blob, name=st.text(max_size=3), data=json_values),
+        "object",
+        neutral=_from_json_text,
+    ),
     Spec("bool", bool, st.booleans(), "scalar"),
     _or_none(_INT),
     _or_none(_STR),
@@ -263,17 +352,18 @@ def _function(params: list[inspect.Parameter]) -> Callable[..., Any]:
         return args, kwargs
 
     f.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    f.__annotations__ = {p.name: p.annotation for p in params}
+    f.__annotations__ = {p.name: p.annotation for p in params if p.annotation is not UNTYPED}
     return f
 
 
 @st.composite
-def cases(draw: st.DrawFn) -> Case:
-    count = draw(st.integers(0, 6))  # uniform: lists of names would favour few parameters
+def cases(draw: st.DrawFn, among: tuple[Spec, ...] = ()) -> Case:
+    """A random tool; with ``among``, its first drawn parameter has one of those types."""
+    count = draw(st.integers(1 if among else 0, 6))  # uniform, not favouring few parameters
     names = draw(st.lists(identifiers, min_size=count, max_size=count, unique=True))
     drafts: list[tuple[str, Spec, Kind, bool, Any]] = []
-    for name in names:
-        spec = draw(st.sampled_from(POOL))
+    for index, name in enumerate(names):
+        spec = draw(st.sampled_from(among if among and index == 0 else POOL))
         kind = draw(st.sampled_from(_KINDS))
         wants_default = draw(st.booleans())
         drafts.append((name, spec, kind, wants_default, draw(spec.defaults)))
@@ -329,24 +419,6 @@ _KNOWN = _ANNOTATIONS | frozenset(
         "format",
     }
 )
-# Bounds the integers drawn: an integer of hundreds of digits is a valid JSON number, but
-# pydantic turns it into a float only from JSON text (inf), not from a Python int.
-_LIMIT = 2**64
-
-json_leaves = (
-    st.none()
-    | st.booleans()
-    | st.integers(-_LIMIT, _LIMIT)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=5)
-)
-json_values = st.recursive(
-    json_leaves,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
-    ),
-    max_leaves=5,
-)
 _offsets = st.integers(-(23 * 60 + 59), 23 * 60 + 59).map(
     lambda minutes: datetime.timezone(datetime.timedelta(minutes=minutes))
 )
@@ -362,6 +434,8 @@ def _schema_values(schema: Any, defs: JSON) -> st.SearchStrategy[Any]:
     node = cast("JSON", schema)
     unknown = set(node) - _KNOWN
     assert not unknown, f"the test's generator does not know {unknown} (in {node})"
+    if not set(node) - _ANNOTATIONS:
+        return json_values  # any value, described
     if "$ref" in node:
         return _schema_values(defs[node["$ref"].rsplit("/", 1)[-1]], defs)
     if "anyOf" in node:
@@ -488,7 +562,9 @@ _NEVER: dict[Shape, tuple[Any, ...]] = {
     "object": ([1], 3),
     "map": ([1], 3, True),
     "array": ({"k": 1}, 3, True),
+    "any": (),  # a value of any type has no wrong shape
 }
+_NON_FINITE = st.sampled_from([math.nan, math.inf, -math.inf])
 
 
 @st.composite
@@ -496,12 +572,15 @@ def broken_arguments(draw: st.DrawFn, case: Case) -> tuple[JSON, str]:
     """A schema-valid value of ``case`` broken once, and the name of what was broken."""
     value = dict(draw(values_of(case.tool.parameters), label="valid arguments"))
     required = [p.name for p in case.params if p.required]
+    typed = sorted(name for name in value if _NEVER[case.param(name).spec.shape])
+    floats = [p for p in case.params if p.spec.non_finite is not None]
     how = [
         mutation
         for mutation, possible in (
-            ("wrong type", bool(value)),
+            ("wrong type", bool(typed)),
             ("missing key", bool(required)),
             ("unknown key", True),
+            ("non-finite", bool(floats)),
         )
         if possible
     ]
@@ -513,8 +592,12 @@ def broken_arguments(draw: st.DrawFn, case: Case) -> tuple[JSON, str]:
     elif mutation == "missing key":
         name = draw(st.sampled_from(required))
         del value[name]
+    elif mutation == "non-finite":
+        param = draw(st.sampled_from(floats))
+        name = param.name
+        value[name] = cast("Callable[[float], Any]", param.spec.non_finite)(draw(_NON_FINITE))
     else:
-        name = draw(st.sampled_from(sorted(value)))
+        name = draw(st.sampled_from(typed))
         value[name] = draw(st.sampled_from(_NEVER[case.param(name).spec.shape]))
     return value, name
 
@@ -614,6 +697,92 @@ def _rendered(case: Case, format: FormatName, strict: bool) -> JSON | ToolDefini
         return case.tool.definition(format, strict=strict)
     except ToolDefinitionError as refused:
         return refused
+
+
+# ---------------------------------------------------------------------------------------------
+# E. JSON text: a parameter sent as JSON text means the value it encodes
+# ---------------------------------------------------------------------------------------------
+
+_AS_JSON_TEXT = ("value of any type sent as a JSON-encoded string", "sent as a JSON-encoded string")
+
+
+def by_name(case: Case, validated: tuple[tuple[Any, ...], JSON]) -> JSON:
+    """The validated arguments keyed by parameter name."""
+    args, kwargs = validated
+    positional = [p.name for p in case.params if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+    return {**dict(zip(positional, args, strict=True)), **kwargs}
+
+
+@FAST
+@given(
+    case=cases(among=tuple(s for s in POOL if s.neutral is _from_json_text)),
+    rendering=st.sampled_from(
+        [("openai", True), ("anthropic", True), ("gemini", False), ("workers-ai", False)]
+    ),
+    data=st.data(),
+)
+def test_json_text_means_the_value_it_encodes(
+    case: Case, rendering: tuple[FormatName, bool], data: st.DataObject
+) -> None:
+    format, strict = rendering
+    if isinstance(_rendered(case, format, strict), ToolDefinitionError):
+        return  # refused for another reason (checked by D)
+    as_text = {
+        change.path.removeprefix("$.properties.")
+        for change in case.tool.changes(format, strict=strict)
+        if change.message.startswith(_AS_JSON_TEXT) and not change.lossy
+    }
+    for param in case.params:
+        if param.spec.shape == "any":
+            assert param.name in as_text, param  # none of these dialects can say "any value"
+    value = data.draw(values_of(case.tool.parameters), label="arguments")
+    sent = {k: json.dumps(v) if k in as_text else v for k, v in value.items()}
+    received = by_name(case, case.tool.validate(sent))
+    expected = by_name(case, case.tool.validate(value))
+    for name, item in value.items():
+        if case.param(name).spec.shape == "any":
+            # Sent as it is, a string holding JSON text would have been decoded: the value
+            # the model meant is the drawn one itself.
+            expected[name] = item
+    assert received == expected
+    assert by_name(case, case.tool.validate(json.dumps(sent))) == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# F. non-finite numbers: refused where a float is due, kept where the type allows them
+# ---------------------------------------------------------------------------------------------
+
+
+@FAST
+@given(case=cases(among=tuple(s for s in POOL if s.non_finite)), data=st.data())
+def test_non_finite_numbers_are_refused_as_such(case: Case, data: st.DataObject) -> None:
+    floats = [p for p in case.params if p.spec.non_finite is not None]
+    value = dict(data.draw(values_of(case.tool.parameters), label="arguments"))
+    param = data.draw(st.sampled_from(floats), label="broken")
+    value[param.name] = cast("Callable[[float], Any]", param.spec.non_finite)(
+        data.draw(_NON_FINITE)
+    )
+    for sent in (value, json.dumps(value)):
+        with pytest.raises(ValidationError) as caught:
+            case.tool.validate(sent)
+        errors = caught.value.errors()
+        assert [e["type"] for e in errors] == ["finite_number"]
+        assert errors[0]["loc"][0] == param.name
+
+
+@FAST
+@given(case=cases(among=tuple(s for s in POOL if s.allows_non_finite)), data=st.data())
+def test_non_finite_numbers_are_kept_where_allowed(case: Case, data: st.DataObject) -> None:
+    allowed = [p for p in case.params if p.spec.allows_non_finite]
+    value = dict(data.draw(values_of(case.tool.parameters), label="arguments"))
+    for param in allowed:
+        value[param.name] = data.draw(_NON_FINITE)
+    for sent in (value, json.dumps(value)):
+        received = by_name(case, case.tool.validate(sent))
+        for param in allowed:
+            kept = received[param.name]
+            assert not math.isfinite(kept)
+            assert math.isnan(kept) == math.isnan(value[param.name])
 
 
 # ---------------------------------------------------------------------------------------------

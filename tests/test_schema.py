@@ -8,6 +8,7 @@ import datetime
 import decimal
 import enum
 import functools
+import json
 import pathlib
 import uuid
 import warnings
@@ -15,11 +16,13 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Optional, Union, cast
 
 import _future_tools
+import pydantic
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 from typing_extensions import NotRequired, TypedDict
 
 from toolkit import Context, DefinitionProblem, Injected, Tool, ToolDefinitionError, tool
+from toolkit.schema import build_function_schema, renamed
 
 # -- shared types --------------------------------------------------------------------------
 
@@ -1079,3 +1082,272 @@ def test_typed_var_keywords_travel_as_one_object_under_their_name() -> None:
 def test_bad_name_message_lists_the_allowed_characters() -> None:
     with pytest.raises(ToolDefinitionError, match=r"digits and '_ - \. : /'"):
         tool(lambda: None, name="has space")
+
+
+# -- values of unknown type: JSON text decoded by the compiled validator --------------------
+
+
+def _validator_of(fn: Any) -> Any:
+    return build_function_schema(fn).validator
+
+
+def test_the_validator_decodes_json_text_for_a_parameter_of_unknown_type() -> None:
+    # Under the dialects that cannot say "any value", the model sends the JSON text of the
+    # value; a string is itself a valid Any, so only the validator can decode it.
+    def f(x, y: Any = None, z: object = None, w: Any | None = None, v: "int | Any" = 0) -> None:  # pyright: ignore[reportMissingParameterType, reportUnknownParameterType]
+        ...
+
+    validator = _validator_of(f)
+    sent = {"x": "[1, 2]", "y": '{"a": null}', "z": "3.5", "w": "true", "v": '"s"'}
+    assert validator.validate_python(sent) == (([1, 2], {"a": None}, 3.5, True, "s"), {})
+    assert validator.validate_json(json.dumps(sent)) == validator.validate_python(sent)
+
+
+@pytest.mark.parametrize("text", ["hello", "", "NaN", "Infinity", "[1,", "{'a': 1}", "1 2"])
+def test_a_string_that_is_not_json_stays_a_string(text: str) -> None:
+    def f(x) -> None:  # pyright: ignore[reportMissingParameterType, reportUnknownParameterType]
+        ...
+
+    assert _validator_of(f).validate_python({"x": text}) == ((text,), {})
+
+
+def test_native_values_of_unknown_type_pass_unchanged() -> None:
+    def f(x, **rest: Any) -> None:  # pyright: ignore[reportMissingParameterType, reportUnknownParameterType]
+        ...
+
+    validator = _validator_of(f)
+    for value in (None, 5, 2.5, True, [1, "2"], {"k": "[1]"}):
+        assert validator.validate_python({"x": value}) == ((value,), {})
+    # Values inside an Any container are values, never JSON text: decoded once, at the top.
+    assert validator.validate_python({"x": '["[1]"]'}) == ((["[1]"],), {})
+    # **rest: Any takes its entries as sent.
+    assert validator.validate_python({"x": 1, "rest": {"a": "[1]"}}) == ((1,), {"a": "[1]"})
+
+
+def test_typed_parameters_never_decode_json_text() -> None:
+    def f(s: str, items: list[str] | str = "") -> None: ...
+
+    validator = _validator_of(f)
+    assert validator.validate_python({"s": "[1]", "items": '["a"]'}) == (("[1]", '["a"]'), {})
+
+
+# -- non-finite numbers ---------------------------------------------------------------------
+
+
+class Reading(BaseModel):
+    value: float
+    history: list[float] = []
+
+
+class Station(BaseModel):
+    name: str
+    reading: Reading
+    by_day: dict[str, Reading] = {}
+
+
+class LenientReading(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=True)
+    value: float
+    nested: Reading | None = None
+
+
+class StrictReading(BaseModel):
+    model_config = ConfigDict(allow_inf_nan=False)
+    value: float
+
+
+@dataclass
+class Sample:
+    value: float
+
+
+@pydantic.dataclasses.dataclass
+class PydanticSample:
+    value: float = Field(alias="v")
+
+
+class Measure(TypedDict):
+    value: float
+
+
+class LenientMeasure(TypedDict):
+    __pydantic_config__ = ConfigDict(allow_inf_nan=True)  # type: ignore[misc]
+    value: float
+
+
+class Series(RootModel[list[float]]):
+    pass
+
+
+class Node(BaseModel):
+    weight: float
+    children: "list[Node]" = []
+
+
+class Label(BaseModel):
+    text: str
+
+
+class Outer(BaseModel):
+    weight: float
+    inner: "Inner | None" = None
+
+
+class Inner(BaseModel):
+    outer: Outer | None = None
+
+
+def _finite_errors(t: Tool[..., Any], arguments: str) -> list[tuple[Any, ...]]:
+    with pytest.raises(ValidationError) as caught:
+        t.validate(arguments)
+    assert {e["type"] for e in caught.value.errors()} == {"finite_number"}
+    return [e["loc"] for e in caught.value.errors()]
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1e400"])
+def test_non_finite_floats_are_refused_naming_the_argument(token: str) -> None:
+    @tool
+    def f(
+        x: float,
+        xs: list[float] = [],  # noqa: B006
+        by_key: dict[str, float | None] = {},  # noqa: B006
+        pair: tuple[int, float] = (0, 0.0),
+        maybe: float | None = None,
+    ) -> None: ...
+
+    arguments = (
+        f'{{"x": {token}, "xs": [1, {token}], "by_key": {{"k": {token}}}, '
+        f'"pair": [1, {token}], "maybe": {token}}}'
+    )
+    assert _finite_errors(f, arguments) == [
+        ("x",),
+        ("xs", 1),
+        ("by_key", "k"),
+        ("pair", 1),
+        ("maybe",),
+    ]
+    with pytest.raises(ValidationError):
+        f.validate({"x": float(token.replace("1e400", "inf"))})  # from Python values too
+
+
+def test_non_finite_floats_are_refused_inside_models_dataclasses_and_typeddicts() -> None:
+    @tool
+    def f(
+        *,
+        station: Station,
+        samples: list[Sample],
+        pydantic_sample: PydanticSample,
+        measure: Measure,
+        series: Series,
+        tree: Node,
+    ) -> None: ...
+
+    arguments = json.dumps(
+        {
+            "station": {
+                "name": "a",
+                "reading": {"value": 1, "history": [float("inf")]},
+                "by_day": {"mon": {"value": float("nan")}},
+            },
+            "samples": [{"value": 1}, {"value": float("-inf")}],
+            "pydantic_sample": {"v": float("nan")},
+            "measure": {"value": float("nan")},
+            "series": [1, float("inf")],
+            "tree": {"weight": 1, "children": [{"weight": float("nan")}]},
+        }
+    )
+    assert _finite_errors(f, arguments) == [
+        ("station", "reading", "history", 0),
+        ("station", "by_day", "mon", "value"),
+        ("samples", 1, "value"),
+        ("pydantic_sample", "v"),
+        ("measure", "value"),
+        ("series", 1),
+        ("tree", "children", 0, "weight"),
+    ]
+
+
+def test_non_finite_floats_are_refused_through_mutually_recursive_models() -> None:
+    @tool
+    def f(inner: Inner, pair: tuple[int, float] = (0, 0.0)) -> None: ...
+
+    deep = '{"outer": {"weight": 1, "inner": {"outer": {"weight": -Infinity}}}}'
+    assert _finite_errors(f, f'{{"inner": {deep}, "pair": [1, NaN]}}') == [
+        ("inner", "outer", "inner", "outer", "weight"),
+        ("pair", 1),
+    ]
+
+
+def test_an_explicit_allowance_wins() -> None:
+    @tool
+    def f(
+        x: Annotated[float, Field(allow_inf_nan=True)],
+        lenient: LenientReading,
+        measure: LenientMeasure,
+        strict: StrictReading | None = None,
+    ) -> tuple[float, LenientReading, LenientMeasure]:
+        return x, lenient, measure
+
+    args, _ = f.validate(
+        '{"x": Infinity, "lenient": {"value": Infinity}, "measure": {"value": -Infinity}}'
+    )
+    assert args[0] == float("inf")
+    assert args[1].value == float("inf")
+    assert args[2]["value"] == float("-inf")
+    # A class decides for its own fields only: a model inside a lenient one keeps the default.
+    assert _finite_errors(
+        f, '{"x": 1, "lenient": {"value": 1, "nested": {"value": NaN}}, "measure": {"value": 1}}'
+    ) == [("lenient", "nested", "value")]
+    assert _finite_errors(
+        f, '{"x": 1, "lenient": {"value": 1}, "measure": {"value": 1}, "strict": {"value": NaN}}'
+    ) == [("strict", "value")]
+
+
+def test_models_without_floats_keep_their_schema_and_pay_nothing() -> None:
+    def f(label: Label, labels: list[Label], text: str, tree: Tree) -> None: ...
+
+    validator = _validator_of(f)
+    assert "function-after" not in repr(validator)
+    assert "allow_inf_nan: true" not in repr(validator).lower()
+
+
+def test_a_value_of_unknown_type_is_not_a_float() -> None:
+    # Only a float-typed value is held to finiteness; Any takes what the parser produced.
+    def f(x: Any) -> None: ...
+
+    args, _ = _validator_of(f).validate_json('{"x": NaN}')
+    assert args[0] != args[0]
+
+
+# -- validation errors are titled with the tool's name ----------------------------------------
+
+
+def test_validation_errors_are_titled_with_the_tool_name() -> None:
+    @tool(name="get_weather")
+    def f(city: str, days: int) -> None: ...
+
+    with pytest.raises(ValidationError) as caught:
+        f.validate({"city": "Paris", "days": "many"})
+    assert caught.value.title == "get_weather"
+    assert str(caught.value).startswith("1 validation error for get_weather\n")
+    with pytest.raises(ValidationError) as caught:
+        f.validate('{"days": 1}')
+    assert caught.value.title == "get_weather"
+
+
+def test_a_renamed_schema_titles_its_errors_with_the_new_name() -> None:
+    def f(days: int) -> None: ...
+
+    original = build_function_schema(f, name="forecast")
+    assert renamed(original, "forecast") is original
+    copy = renamed(original, "weather.forecast")
+    assert copy.name == "weather.forecast"
+    assert copy.parameters is original.parameters
+    with pytest.raises(ValidationError) as caught:
+        copy.validator.validate_python({"days": "many"})
+    assert caught.value.title == "weather.forecast"
+    with pytest.raises(ValidationError) as caught:
+        original.validator.validate_python({"days": "many"})
+    assert caught.value.title == "forecast"
+    # the copy validates exactly as the original does, decoding and finiteness included
+    assert copy.validator.validate_python({"days": "3"}) == ((3,), {})

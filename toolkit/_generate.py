@@ -54,6 +54,39 @@ class _QuietJsonSchema(GenerateJsonSchema):
     def emit_warning(self, kind: Any, detail: str) -> None:
         return None
 
+    # Whether a float sits inside a model, dataclass or TypedDict, noted on the way: those
+    # validate under their own config (a model with its own validator), which toolkit then
+    # adjusts or checks for non-finite floats. Knowing it here spares every other tool a
+    # walk of its models' schemas.
+    floats_in_classes = False
+    _class_depth = 0
+
+    def float_schema(self, schema: Any) -> Any:
+        if self._class_depth:
+            self.floats_in_classes = True
+        return super().float_schema(schema)
+
+    def model_schema(self, schema: Any) -> Any:
+        self._class_depth += 1
+        try:
+            return super().model_schema(schema)
+        finally:
+            self._class_depth -= 1
+
+    def dataclass_schema(self, schema: Any) -> Any:
+        self._class_depth += 1
+        try:
+            return super().dataclass_schema(schema)
+        finally:
+            self._class_depth -= 1
+
+    def typed_dict_schema(self, schema: Any) -> Any:
+        self._class_depth += 1
+        try:
+            return super().typed_dict_schema(schema)
+        finally:
+            self._class_depth -= 1
+
 
 _METHOD_NAMES: dict[type[GenerateJsonSchema], dict[Any, str]] = {}
 
@@ -72,9 +105,11 @@ def _is_json_native(value: Any, depth: int = 0) -> bool:
     return False
 
 
-def json_schema_of(core: CoreSchema) -> dict[str, Any]:
-    """The validation-side JSON Schema of a core schema, without titles' warnings."""
-    return _QuietJsonSchema().generate(core)
+def json_schema_of(core: CoreSchema) -> tuple[dict[str, Any], bool]:
+    """The validation-side JSON Schema of a core schema, without titles' warnings, and
+    whether a model, dataclass or TypedDict in it holds a float."""
+    generator = _QuietJsonSchema()
+    return generator.generate(core), generator.floats_in_classes
 
 
 def return_schema_of(annotation: Any) -> dict[str, Any]:

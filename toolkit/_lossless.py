@@ -1,22 +1,35 @@
 """Lossless re-shapings for restricted schemas, and their inverse on incoming arguments.
 
-Strict modes (OpenAI, Anthropic) demand closed objects with every property required, so a
-few shapes must travel in another form. Each mapping below has a schema side, used when a
-definition is rendered, and a value side, ``repair_arguments``, used when a call comes back:
+Strict modes (OpenAI, Anthropic) demand closed objects with every property required, and
+some dialects (strict modes, Gemini, Workers AI at the top level) cannot say "any value", so
+a few shapes must travel in another form. Each mapping below has a schema side, used when a
+definition is rendered, and a value side, used when a call comes back:
 
-============================  ======================================  ====================
-Python parameter              strict-mode shape                        mapped back by
-============================  ======================================  ====================
-``x: int = 5`` (optional)     required, nullable: ``null`` = default    dropping the null
-``d: dict[str, T]``           list of ``{"key": ..., "value": ...}``   rebuilding the dict
-``t: tuple[A, B]``            object ``{"0": A, "1": B}``              rebuilding the list
-``m: dict`` (free-form)       JSON-encoded string                      ``json.loads``
-============================  ======================================  ====================
+==============================  ======================================  ======================
+Python parameter                restricted shape                        mapped back by
+==============================  ======================================  ======================
+``x: int = 5`` (optional)       required, nullable: ``null`` = default  dropping the null
+``d: dict[str, T]``             list of ``{"key": ..., "value": ...}``  rebuilding the dict
+``t: tuple[A, B]``              object ``{"0": A, "1": B}``             rebuilding the list
+``m: dict`` (free-form)         JSON-encoded string                     ``json.loads``
+``x`` untyped, ``x: Any``       JSON-encoded string                     the validator itself
+``p: list[Any]``, a model with  the whole parameter as a JSON-encoded   ``json.loads``
+an ``Any`` field                string (its schema told in words)
+==============================  ======================================  ======================
 
-The repair runs only after the validator rejected the arguments as sent, so a call that is
-valid as it is never pays for it, and a repair can only turn an invalid input into a valid
-one: it never changes the meaning of an input the function would accept. Models also often
-send a nested object or list as a JSON string; that is repaired the same way.
+``repair_arguments`` maps values back. It runs only after the validator rejected the
+arguments as sent, so a call that is valid as it is never pays for it, and a repair can only
+turn an invalid input into a valid one: it never changes the meaning of an input the
+function would accept. Models also often send a nested object or list as a JSON string; that
+is repaired the same way.
+
+A value of unknown type is the exception: any string is already a valid value, so a repair
+would never run. The compiled validator decodes it instead (``decode_json_text``, a
+before-validator on every top-level parameter of unknown type): a string holding JSON text
+is decoded (``"5"`` is 5, ``"[1]"`` a list, ``"\\"hi\\""`` the string ``hi``), any other string
+stays as it is. The rule is the same in every format, since a call does not say which
+rendering the model saw; a parameter that must receive a text such as ``"42"`` unchanged
+should be typed ``str``.
 """
 
 from __future__ import annotations
@@ -24,10 +37,15 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
+from pydantic_core import from_json
+
 __all__ = [
     "accepts_null",
+    "any_value_as_json",
+    "decode_json_text",
     "dict_as_pairs",
     "free_object_as_json",
+    "is_any_value",
     "is_free_object",
     "is_map",
     "repair_arguments",
@@ -85,6 +103,44 @@ def free_object_as_json(description: str | None) -> dict[str, Any]:
     return {"type": "string", "description": f"{description} ({note})" if description else note}
 
 
+def any_value_as_json(description: str | None, schema_text: str | None) -> dict[str, Any]:
+    """The stand-in for a value a dialect cannot describe: its JSON text.
+
+    Args:
+        description: The parameter's own description, kept in front.
+        schema_text: The JSON Schema the decoded value follows, as compact JSON; ``None``
+            when the value may be anything.
+    """
+    if schema_text is None:
+        note = "Any JSON value, encoded as a string."
+    else:
+        note = f"A JSON value encoded as a string, valid against this JSON Schema: {schema_text}."
+    return {"type": "string", "description": f"{description} ({note})" if description else note}
+
+
+# Keywords that describe a value without constraining it: a schema made of these alone
+# accepts anything.
+_ANNOTATION_KEYWORDS = frozenset(
+    {"description", "default", "title", "examples", "$comment", "deprecated", "readOnly"}
+)
+
+
+def is_any_value(schema: Any) -> bool:
+    """``{}`` (``Any``, an untyped parameter), perhaps with a description or a default."""
+    return isinstance(schema, dict) and not set(schema) - _ANNOTATION_KEYWORDS  # pyright: ignore[reportUnknownArgumentType]
+
+
+def decode_json_text(value: Any) -> Any:
+    """The value of a parameter of unknown type: a string holding JSON text is decoded (strict
+    JSON: ``NaN`` stays a string), anything else is returned as it is."""
+    if isinstance(value, str):
+        try:
+            return from_json(value, allow_inf_nan=False)
+        except ValueError:
+            return value
+    return value
+
+
 def accepts_null(schema: Any, defs: dict[str, Any]) -> bool:
     """Whether ``null`` is a valid value under ``schema`` (so it cannot mean "use the default")."""
     if not isinstance(schema, dict) or not schema:
@@ -131,6 +187,8 @@ def _repair(value: Any, schema: Any, defs: dict[str, Any], depth: int) -> Any:
         # (The validator rejected the call as a whole, maybe for another argument, so this
         # value may well be valid as it is.)
         as_is = [b for b in branches if _takes_as_is(value, b, defs)]  # pyright: ignore[reportUnknownVariableType]
+        if not as_is and value == "null" and accepts_null(schema, defs):
+            return None  # a nullable value sent as JSON text, null included
         for branch in cast("list[Any]", as_is or branches):
             repaired = _repair(value, branch, defs, depth + 1)
             if repaired is not value:

@@ -59,6 +59,7 @@ OPENAI_STRICT = Rules(
     ),
     one_of=False,
     tuples=False,
+    any_values=False,
     dialect="OpenAI strict mode",
 )
 
@@ -83,6 +84,7 @@ ANTHROPIC_STRICT = Rules(
     one_of=False,
     tuples=False,
     recursion=False,
+    any_values=False,
     dialect="Anthropic strict tool use",
 )
 
@@ -92,6 +94,7 @@ WORKERS_AI = Rules(
     type_lists=False,
     drop_null_branch=True,
     describe_properties=True,
+    typed_properties=True,
     dialect="Workers AI",
 )
 
@@ -122,6 +125,7 @@ GEMINI = Rules(
     string_enums_only=True,
     upper_types=True,
     formats=frozenset({"date-time", "enum", "int32", "int64", "float", "double"}),
+    any_values=False,
     dialect="Gemini",
 )
 

@@ -4,6 +4,10 @@ One walker serves every format; a ``Rules`` value says what the target dialect a
 Whatever the target cannot express is, in order of preference: mapped losslessly (see
 ``toolkit._lossless``), moved into the description as plain words (the validator still
 enforces it), dropped with a reported change, or refused with ``ToolDefinitionError``.
+
+A value of any type (``Any``, an untyped parameter) is the one thing some dialects have no
+word for at all: the top-level parameter that holds it is sent as its JSON text instead,
+its schema told in the description, and decoded when the call comes back.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ from typing import Any, Literal, cast
 
 from toolkit._lossless import (
     accepts_null,
+    any_value_as_json,
     dict_as_pairs,
     free_object_as_json,
+    is_any_value,
     is_free_object,
     is_map,
     tuple_as_object,
@@ -94,6 +100,10 @@ class Rules:
             absence mean the same for it).
         describe_properties: Every top-level property must have a description.
         min_items_at_most: The largest ``minItems`` allowed; larger ones are told in words.
+        any_values: A schema that allows any value (``{}``) may appear; otherwise the
+            top-level parameter holding one is sent as its JSON text.
+        typed_properties: Every top-level property has one ``type``: a top-level parameter
+            of any type is sent as its JSON text.
         dialect: The provider's name, for messages.
     """
 
@@ -115,7 +125,18 @@ class Rules:
     describe_properties: bool = False
     min_items_at_most: int | None = None
     formats: frozenset[str] | None = None
+    any_values: bool = True
+    typed_properties: bool = False
     dialect: str = ""
+
+
+class _AnyValue(Exception):
+    """A value of any type met where the dialect cannot say "any value" (a signal inside
+    the walk: the enclosing parameter catches it)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
 
 
 @dataclass
@@ -162,14 +183,8 @@ class _Walk:
             schema = self.object(schema, path)
         elif kind == "array":
             schema = self.array(schema, path)
-        elif not set(schema) - {"description", "default"} and (
-            self.rules.strict or not self.rules.free_objects
-        ):
-            raise self.refuse(
-                path,
-                f"a value of any type cannot be expressed in {self.rules.dialect}'s "
-                "schemas; give the parameter a concrete type",
-            )
+        elif not self.rules.any_values and is_any_value(schema):
+            raise _AnyValue(path)  # the top-level parameter travels as JSON text
         return self.finish(schema, path, optional, default)
 
     def ref(self, schema: dict[str, Any], path: str) -> dict[str, Any]:
@@ -238,15 +253,15 @@ class _Walk:
         new_props: dict[str, Any] = {}
         for key, declared in properties.items():
             optional = key not in required
-            sub = declared
-            if rules.drop_null_branch and path == "$" and isinstance(declared, dict):
-                sub = self.without_null_branch(declared, key, optional)  # pyright: ignore[reportUnknownArgumentType]
-            new_props[key] = self.node(
-                sub,
-                f"{path}.properties.{key}",
-                optional=optional and rules.require_all,
-                default=sub.get("default") if isinstance(sub, dict) else None,  # pyright: ignore[reportUnknownMemberType]
-            )
+            if path == "$" and isinstance(declared, dict):
+                new_props[key] = self.parameter(cast("dict[str, Any]", declared), key, optional)
+            else:
+                new_props[key] = self.node(
+                    declared,
+                    f"{path}.properties.{key}",
+                    optional=optional and rules.require_all,
+                    default=declared.get("default") if isinstance(declared, dict) else None,  # pyright: ignore[reportUnknownMemberType]
+                )
             if rules.describe_properties and path == "$" and not new_props[key].get("description"):
                 new_props[key]["description"] = _humanised(key)
         if new_props or "properties" in schema:
@@ -269,6 +284,89 @@ class _Walk:
             elif isinstance(extra, dict):
                 schema["additionalProperties"] = self.node(extra, f"{path}.additionalProperties")
         return schema
+
+    def parameter(self, declared: dict[str, Any], key: str, optional: bool) -> dict[str, Any]:
+        """One top-level property: a parameter of the function."""
+        rules = self.rules
+        path = f"$.properties.{key}"
+        if rules.typed_properties and _holds_anything(declared, self.defs):
+            return self.json_text(declared, path, optional=optional)
+        sub = declared
+        if rules.drop_null_branch:
+            sub = self.without_null_branch(declared, key, optional)
+        changes, defs = len(self.changes), len(self.used_defs)
+        try:
+            return self.node(
+                sub, path, optional=optional and rules.require_all, default=sub.get("default")
+            )
+        except _AnyValue:
+            # Forget what the attempt did, definitions included (the parameter's own are
+            # told in its description now).
+            del self.changes[changes:]
+            for name in list(self.used_defs)[defs:]:
+                del self.used_defs[name]
+            return self.json_text(declared, path, optional=optional)
+
+    def json_text(self, declared: dict[str, Any], path: str, *, optional: bool) -> dict[str, Any]:
+        """A parameter holding a value of any type, sent as its JSON text.
+
+        A parameter of unknown type itself is decoded by the validator; a structured one
+        (``list[Any]``, a model with an ``Any`` field) by the repair of strict-mode shapes,
+        which decodes JSON text where an object or array is due.
+        """
+        rules = self.rules
+        anything = _holds_anything(declared, self.defs)
+        body = {k: v for k, v in declared.items() if k not in ("description", "default")}
+        schema = any_value_as_json(
+            declared.get("description"), None if anything else self.schema_text(body)
+        )
+        if anything:
+            self.change(path, "value of any type sent as a JSON-encoded string", lossy=False)
+        elif _takes_text(declared, self.defs):
+            self.change(
+                path,
+                "sent as a JSON-encoded string (it holds a value of any type), though a "
+                "string value cannot be told from JSON text",
+                lossy=True,
+            )
+        else:
+            self.change(
+                path,
+                "sent as a JSON-encoded string (it holds a value of any type); its schema "
+                "told in the description",
+                lossy=False,
+            )
+        takes_null = accepts_null(declared, self.defs)
+        has_default = "default" in declared
+        default = declared.get("default")
+        if optional and rules.require_all and not takes_null:
+            return self.finish(schema, path, True, default)  # null = default, as for others
+        # JSON null is a value of the type here: said as such where the dialect can (a value
+        # of unknown type needs no null: its JSON text "null" says it).
+        nullable = takes_null and (not anything or (has_default and default is None))
+        if nullable and (rules.type_lists or rules.nullable_keyword):
+            schema["type"] = ["string", "null"]  # finish() spells it for the dialect
+        else:
+            nullable = False
+        if optional and has_default and default is not None and rules.require_all:
+            text = json.dumps(json.dumps(default))
+            schema["description"] = f"{schema['description']} Default: {text}."
+        elif optional and has_default and not rules.require_all:
+            schema["default"] = None if nullable and default is None else json.dumps(default)
+        return self.finish(schema, path, False, None)
+
+    def schema_text(self, body: dict[str, Any]) -> str:
+        """``body`` as compact JSON, with the definitions it refers to."""
+        needed: set[str] = set()
+        stack = list(_refs_in(body))
+        while stack:
+            name = stack.pop()
+            if name not in needed and name in self.defs:
+                needed.add(name)
+                stack.extend(_refs_in(self.defs[name]))
+        if needed:
+            body = {**body, "$defs": {n: d for n, d in self.defs.items() if n in needed}}
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
     def array(self, schema: dict[str, Any], path: str) -> dict[str, Any]:
         prefix = schema.get("prefixItems")
@@ -437,7 +535,14 @@ def convert_schema(
     defs: dict[str, Any] = schema.get("$defs", {})
     walk = _Walk(rules, defs, qualname, recursive=_recursive_defs(defs))
     body = {k: v for k, v in schema.items() if k != "$defs"}
-    converted = walk.node(body, "$")
+    try:
+        converted = walk.node(body, "$")
+    except _AnyValue as signal:  # outside any parameter: nothing can carry the JSON text
+        raise walk.refuse(
+            signal.path,
+            f"a value of any type cannot be expressed in {rules.dialect}'s schemas; give "
+            "it a concrete type",
+        ) from None
     if walk.used_defs:
         converted["$defs"] = walk.used_defs
     if rules.refs != "keep" and defs:
@@ -445,6 +550,34 @@ def convert_schema(
         if inlined:
             walk.change("$", f"$defs inlined: {', '.join(inlined)}", lossy=False)
     return converted, walk.changes
+
+
+def _resolved(schema: Any, defs: dict[str, Any]) -> Any:
+    ref: Any = cast("Any", schema).get("$ref") if isinstance(schema, dict) else None
+    return defs.get(ref.rsplit("/", 1)[-1], {}) if isinstance(ref, str) else cast("Any", schema)
+
+
+def _branches(schema: Any) -> list[Any]:
+    if not isinstance(schema, dict):
+        return []
+    return schema.get("anyOf") or schema.get("oneOf") or []  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+
+
+def _holds_anything(schema: Any, defs: dict[str, Any]) -> bool:
+    """The value itself may be of any type: ``Any``, ``Any | None``, ``int | Any``..."""
+    schema = _resolved(schema, defs)
+    return is_any_value(schema) or any(is_any_value(_resolved(b, defs)) for b in _branches(schema))
+
+
+def _takes_text(schema: Any, defs: dict[str, Any]) -> bool:
+    """A string is a valid value as it is (so JSON text would be read as a string)."""
+    schema = _resolved(schema, defs)
+    if not isinstance(schema, dict):
+        return True
+    kind = schema.get("type")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+    if is_any_value(schema) or kind == "string" or (isinstance(kind, list) and "string" in kind):
+        return True
+    return any(_takes_text(b, defs) for b in _branches(schema))
 
 
 def _humanised(name: str) -> str:
