@@ -3,18 +3,22 @@ implements to plug any provider in.
 
 The runner's loop never sees a provider's wire format: it sends a ``ModelRequest`` and gets a
 ``ModelReply`` whose ``message`` is already in the provider's native shape (so history is
-kept exactly as the provider wants it back). Backends translate, with their codec's help.
-This module sits below both ``toolkit.formats`` and the runner, so either may use it.
+kept exactly as the provider wants it back). Backends translate with their codec, which they
+expose as ``codec``; the runner asks that codec for everything else (user turns, history).
+This module sits below ``toolkit.formats`` and the runner, so either may use its types (the
+backend protocols name the codec type for the type checker only).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from toolkit.calls import ToolCall, ToolResult
-from toolkit.formats import FormatName
+
+if TYPE_CHECKING:
+    from toolkit.formats import ConversationCodec
 
 __all__ = [
     "AsyncModel",
@@ -80,22 +84,26 @@ class ModelRequest:
     """One request of the loop, before any protocol is applied.
 
     Attributes:
-        model: The model name.
+        model: The model name (``None``: none given; backends of hosted APIs refuse that).
         messages: The conversation so far, in the backend's native message format.
         system: The system prompt, or ``None``.
         tools: Tool definitions, already rendered in the backend's format.
         tool_choice: What the model may or must do with the tools.
         parallel_tool_calls: Allow several calls in one reply (``None``: provider default).
         settings: Other model settings passed through unchanged (temperature, max_tokens...).
+        timeout: Seconds the request may take (the run's deadline, when it has one);
+            backends pass it to their client, and async drivers cancel the request after
+            it. ``None``: the client's own timeout.
     """
 
-    model: str
+    model: str | None
     messages: Sequence[Mapping[str, Any]]
     system: str | None = None
     tools: Sequence[Mapping[str, Any]] = ()
     tool_choice: ToolChoice = "auto"
     parallel_tool_calls: bool | None = None
     settings: Mapping[str, Any] = field(default_factory=dict[str, Any])
+    timeout: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -143,16 +151,16 @@ class StreamDelta:
 
 @runtime_checkable
 class SyncModel(Protocol):
-    """What ``Runner.run`` needs from a backend: one reply per request, sync.
+    """What ``Runner.run`` and ``Runner.stream`` need from a backend, sync.
 
-    ``format`` names the codec whose tool definitions and result messages the backend
-    speaks; ``user_message`` builds a native user turn from text.
+    ``codec`` is the protocol the backend speaks (``toolkit.formats.get_format("openai")``
+    for Chat Completions shapes...): the runner renders the tools, builds user turns and
+    keeps the history with it. ``complete`` answers one request; ``stream`` yields a
+    ``StreamDelta`` per fragment and ends with the whole ``ModelReply``.
     """
 
     @property
-    def format(self) -> FormatName: ...
-
-    def user_message(self, text: str) -> dict[str, Any]: ...
+    def codec(self) -> ConversationCodec: ...
 
     def complete(self, request: ModelRequest) -> ModelReply: ...
 
@@ -161,16 +169,15 @@ class SyncModel(Protocol):
 
 @runtime_checkable
 class AsyncModel(Protocol):
-    """What ``Runner.run_async`` needs from a backend: the async twin of ``SyncModel``."""
+    """What ``Runner.run_async`` and ``Runner.stream_async`` need: the async twin of
+    ``SyncModel``."""
 
     @property
-    def format(self) -> FormatName: ...
+    def codec(self) -> ConversationCodec: ...
 
-    def user_message(self, text: str) -> dict[str, Any]: ...
+    async def complete_async(self, request: ModelRequest) -> ModelReply: ...
 
-    async def acomplete(self, request: ModelRequest) -> ModelReply: ...
-
-    def astream(self, request: ModelRequest) -> AsyncIterator[StreamDelta | ModelReply]: ...
+    def stream_async(self, request: ModelRequest) -> AsyncIterator[StreamDelta | ModelReply]: ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -186,3 +193,8 @@ class Step:
     reply: ModelReply
     results: tuple[ToolResult, ...] = ()
     duration: float = 0.0
+
+    @property
+    def calls(self) -> tuple[ToolCall, ...]:
+        """The calls the model asked for in this step (``reply.calls``)."""
+        return self.reply.calls

@@ -14,7 +14,20 @@ from typing import Any, cast
 
 from toolkit.calls import ToolCall
 
-__all__ = ["as_list", "build_call", "describe", "field", "generated_id", "has", "is_generated"]
+__all__ = [
+    "arguments_text",
+    "as_list",
+    "build_call",
+    "describe",
+    "field",
+    "generated_id",
+    "has",
+    "is_generated",
+    "json_text",
+    "plain",
+    "token_count",
+    "unique_ids",
+]
 
 _GENERATED = re.compile(r"call_[0-9a-f]{12}")
 
@@ -40,6 +53,76 @@ def as_list(value: Any) -> list[Any] | None:
     return None
 
 
+def plain(value: Any, protocol: str, where: str = "a value") -> dict[str, Any]:
+    """An SDK object or a mapping as a fresh plain dict: SDK models through their
+    ``model_dump`` (API field names, ``None`` fields left out), mappings copied, ``None`` as
+    ``{}``.
+
+    Raises:
+        ValueError: ``value`` is neither (naming the protocol and where it was found).
+    """
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return dict(cast("Mapping[str, Any]", value))
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):
+        dumped = dump(mode="json", by_alias=True, exclude_none=True)
+        if isinstance(dumped, dict):
+            return cast("dict[str, Any]", dumped)
+    raise ValueError(f"{protocol}: {where} is not an object: {describe(value)}")
+
+
+def arguments_text(arguments: str | Mapping[str, Any] | None) -> str:
+    """A call's arguments as the JSON text an assistant message carries."""
+    if isinstance(arguments, str):
+        return arguments
+    return json_text(dict(arguments) if arguments is not None else {})
+
+
+def json_text(value: Any, *, sort_keys: bool = False) -> str:
+    """``value`` as JSON text, whatever a model put in it: values JSON lacks become their
+    ``str``, and a value nested too deeply to encode becomes ``"null"`` (the registry
+    reports such arguments to the model; nothing here may raise for them)."""
+    try:
+        return json.dumps(value, sort_keys=sort_keys, default=str)
+    except (RecursionError, ValueError, TypeError):
+        return "null"
+
+
+def unique_ids(calls: list[ToolCall]) -> list[ToolCall]:
+    """``calls`` with every repeated id made unique (``"x"``, ``"x_2"``, ...), so that a
+    result, an approval or a denial always belongs to exactly one call. The first call
+    keeps its id; a list without repeats is returned as it is."""
+    seen = {call.id for call in calls}
+    if len(seen) == len(calls):
+        return calls
+    used: set[str] = set()
+    suffix: dict[str, int] = {}  # the next number to try per repeated id: linear in all
+    unique: list[ToolCall] = []
+    for call in calls:
+        new_id = call.id
+        while new_id in used or (new_id != call.id and new_id in seen):
+            suffix[call.id] = number = suffix.get(call.id, 1) + 1
+            new_id = f"{call.id}_{number}"
+        used.add(new_id)
+        unique.append(
+            call
+            if new_id == call.id
+            else ToolCall(id=new_id, name=call.name, arguments=call.arguments)
+        )
+    return unique
+
+
+def token_count(usage: Any, key: str) -> int:
+    """A token count of a reply's usage: the number when it is a non-negative integer, else
+    0 (a provider's odd or missing field never fails a reply)."""
+    number = field(usage, key) if usage is not None else None
+    if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+        return 0
+    return number
+
+
 def describe(value: Any) -> str:
     """A short description of an unexpected value, for error messages."""
     if isinstance(value, Mapping):
@@ -51,11 +134,7 @@ def describe(value: Any) -> str:
 def generated_id(position: int, name: str, arguments: str | Mapping[str, Any] | None) -> str:
     """A call id made from the call itself: the same call at the same position gets the same
     id in every run, so recorded conversations replay identically."""
-    text = (
-        arguments
-        if isinstance(arguments, str)
-        else json.dumps(arguments, sort_keys=True, default=str)
-    )
+    text = arguments if isinstance(arguments, str) else json_text(arguments, sort_keys=True)
     digest = hashlib.sha256(f"{position}\n{name}\n{text}".encode()).hexdigest()
     return f"call_{digest[:12]}"
 
@@ -79,7 +158,7 @@ def build_call(
     if not isinstance(name, str) or not name:
         raise ValueError(f"{protocol}: {where} has no tool name (got {name!r})")
     if arguments is not None and not isinstance(arguments, (str, Mapping)):
-        arguments = json.dumps(arguments, default=str)
+        arguments = json_text(arguments)
     args = cast("str | Mapping[str, Any] | None", arguments)
     if call_id is None or call_id == "":
         call_id = generated_id(position, name, args)

@@ -8,24 +8,38 @@ blocks, raw stream events) are read by attribute or through their ``model_dump``
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from toolkit.errors import ModelError
+from toolkit.calls import ToolCall
+from toolkit.errors import DefinitionProblem, ModelError, ToolDefinitionError
+from toolkit.formats._base import ConversationBase, HistoryEntry
 from toolkit.formats._dialects import ANTHROPIC_STRICT, parameters_for
 from toolkit.formats._names import NameRule
-from toolkit.formats._parse import as_list, build_call, describe, field
+from toolkit.formats._parse import (
+    as_list,
+    build_call,
+    describe,
+    field,
+    plain,
+    token_count,
+    unique_ids,
+)
 from toolkit.model import ModelReply, StreamDelta, Usage
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from toolkit.calls import ToolCall, ToolResult
+    from toolkit.calls import ToolResult
     from toolkit.formats import Change
-    from toolkit.model import ModelRequest, ReplyStop
+    from toolkit.model import ModelRequest, ReplyStop, ToolChoice
     from toolkit.tool import Tool
 
-__all__ = ["CODEC", "DEFAULT_MAX_TOKENS", "AnthropicCodec", "AnthropicStream"]
+__all__ = [
+    "CODEC",
+    "DEFAULT_MAX_TOKENS",
+    "STRICT_LIMITS",
+    "AnthropicCodec",
+    "AnthropicStreamAssembler",
+]
 
 DEFAULT_MAX_TOKENS = 4096
 """``max_tokens`` when the settings give none (the API requires it on every request)."""
@@ -42,13 +56,19 @@ _STOPS: dict[str, ReplyStop] = {
 }
 
 NAMES = NameRule("a-zA-Z0-9_-", 128)
+
+STRICT_LIMITS = {"strict tools": 20, "optional parameters": 24, "union-typed parameters": 16}
+"""What one request may hold across all its strict tools (docs/providers.md, Anthropic)."""
 _EMPTY_TURNS: dict[object, str] = {"refusal": "(The model declined to answer.)"}
 
 
-class AnthropicCodec:
+class AnthropicCodec(ConversationBase):
     """The Messages protocol (``tool_use`` / ``tool_result`` content blocks)."""
 
-    name: Literal["anthropic"] = "anthropic"
+    @property
+    def name(self) -> Literal["anthropic"]:
+        """``"anthropic"``."""
+        return "anthropic"
 
     def wire_name(self, name: str) -> str:
         """``^[a-zA-Z0-9_-]{1,128}$``."""
@@ -69,6 +89,54 @@ class AnthropicCodec:
         if strict:
             definition["strict"] = True
         return definition, renamed + changes
+
+    def render_tools(
+        self, tools: Sequence[Tool[..., Any]], *, strict: bool | None
+    ) -> list[dict[str, Any]]:
+        """Each tool's definition, after checking the limits Anthropic puts on the strict
+        tools of one request together (``STRICT_LIMITS``: strict tools, optional
+        parameters, union-typed parameters, counted at every depth of their schemas).
+
+        Raises:
+            ToolDefinitionError: the strict tools together exceed a limit; the message names
+                each tool's share and the fix.
+        """
+        definitions = [t.definition(self.name, strict=strict) for t in tools]
+        counted = {
+            t.name: _strict_counts(d["input_schema"])
+            for t, d in zip(tools, definitions, strict=True)
+            if d.get("strict")
+        }
+        totals = {
+            "strict tools": len(counted),
+            "optional parameters": sum(c[0] for c in counted.values()),
+            "union-typed parameters": sum(c[1] for c in counted.values()),
+        }
+        over = [what for what, limit in STRICT_LIMITS.items() if totals[what] > limit]
+        if over:
+            shares = ", ".join(
+                f"{name} ({optional} optional, {unions} union-typed)"
+                for name, (optional, unions) in counted.items()
+            )
+            broken = "; ".join(
+                f"{totals[what]} {what}, more than {STRICT_LIMITS[what]}" for what in over
+            )
+            raise ToolDefinitionError(
+                [
+                    DefinitionProblem(
+                        ", ".join(counted),
+                        None,
+                        f"Anthropic strict tool use allows per request at most "
+                        f"{STRICT_LIMITS['strict tools']} strict tools, "
+                        f"{STRICT_LIMITS['optional parameters']} optional parameters and "
+                        f"{STRICT_LIMITS['union-typed parameters']} union-typed parameters; "
+                        f"these tools have {broken} ({shares}). Send fewer tools in strict "
+                        "mode (strict=False on some, or Runner(strict=False)), or make "
+                        "parameters required",
+                    )
+                ]
+            )
+        return definitions
 
     def parse_calls(self, reply: Any) -> list[ToolCall]:
         """The ``tool_use`` blocks of a ``Message`` (object or dict) or of a content list:
@@ -105,7 +173,7 @@ class AnthropicCodec:
                         position=len(calls),
                     )
                 )
-        return calls
+        return unique_ids(calls)
 
     def result_messages(self, results: Sequence[ToolResult]) -> list[dict[str, Any]]:
         """One user message holding a ``tool_result`` block per result, in call order, and
@@ -129,6 +197,34 @@ class AnthropicCodec:
         """``{"role": "user", "content": text}``."""
         return {"role": "user", "content": text}
 
+    def assistant_message(self, text: str, calls: Sequence[ToolCall] = ()) -> dict[str, Any]:
+        """``{"role": "assistant", "content": [text block?, tool_use blocks...]}`` with
+        each call's input as an object (a JSON text that is not one becomes ``{}``)."""
+        blocks: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
+        blocks += [
+            {"type": "tool_use", "id": c.id, "name": c.name, "input": _input(c.arguments)}
+            for c in calls
+        ]
+        return {"role": "assistant", "content": blocks or [{"type": "text", "text": ""}]}
+
+    def tool_choice(self, choice: ToolChoice, *, parallel: bool | None = None) -> Any:
+        """``{"type": "auto"}``, ``{"type": "any"}`` (``"required"``), ``{"type": "none"}``
+        or ``{"type": "tool", "name"}``; ``parallel=False`` adds
+        ``disable_parallel_tool_use`` (except to ``none``, which takes no options).
+        https://docs.anthropic.com/en/api/messages#body-tool-choice
+        """
+        if choice == "none":
+            return {"type": "none"}
+        if choice == "auto":
+            translated: dict[str, Any] = {"type": "auto"}
+        elif choice == "required":
+            translated = {"type": "any"}
+        else:
+            translated = {"type": "tool", "name": self.wire_name(choice)}
+        if parallel is False:
+            translated["disable_parallel_tool_use"] = True
+        return translated
+
     def build_request(self, request: ModelRequest) -> dict[str, Any]:
         """The keyword arguments of ``client.messages.create`` for ``request``.
 
@@ -140,7 +236,14 @@ class AnthropicCodec:
         (not to ``none``, which takes no options); without tools it is left out. Settings
         are merged last, unchanged.
         https://docs.anthropic.com/en/api/messages#body-tool-choice
+
+        Raises:
+            ValueError: the request has no model name.
         """
+        if not request.model:
+            raise ValueError(
+                "anthropic: the request has no model name; pass Runner(..., model=...)"
+            )
         kwargs: dict[str, Any] = {
             "model": request.model,
             "max_tokens": DEFAULT_MAX_TOKENS,
@@ -150,7 +253,9 @@ class AnthropicCodec:
             kwargs["system"] = request.system
         if request.tools:
             kwargs["tools"] = list(request.tools)
-            kwargs["tool_choice"] = _tool_choice(request.tool_choice, request.parallel_tool_calls)
+            kwargs["tool_choice"] = self.tool_choice(
+                request.tool_choice, parallel=request.parallel_tool_calls
+            )
         kwargs.update(request.settings)
         return kwargs
 
@@ -173,6 +278,8 @@ class AnthropicCodec:
                 f"anthropic: expected a Message with a 'content' list; got {describe(response)}"
             )
         blocks = [_block(item) for item in items]
+        calls = self.parse_calls(blocks)
+        _rename_calls(blocks, calls)
         text = "".join(
             block["text"]
             for block in blocks
@@ -182,24 +289,53 @@ class AnthropicCodec:
         kept = blocks or [
             # The API rejects an assistant turn without content when the history is sent
             # again, so an empty reply (a refusal, say) is kept as a placeholder text.
-            {"type": "text", "text": _EMPTY_TURNS.get(stop_reason, "(empty reply)")}
+            {"type": "text", "text": _EMPTY_TURNS.get(str(stop_reason), "(empty reply)")}
         ]
         return ModelReply(
             message={"role": "assistant", "content": kept},
             text=text,
-            calls=tuple(self.parse_calls(blocks)),
+            calls=tuple(calls),
             stop=_STOPS.get(stop_reason, "other") if isinstance(stop_reason, str) else "other",
             usage=_usage(field(response, "usage")),
             response_id=field(response, "id"),
             raw=response,
         )
 
-    def stream(self) -> AnthropicStream:
+    def stream_assembler(self) -> AnthropicStreamAssembler:
         """A fresh assembler for one streamed reply."""
-        return AnthropicStream()
+        return AnthropicStreamAssembler()
+
+    def append_messages(self, history: list[Any], messages: Any) -> None:
+        """Append, merging consecutive turns of one role with block contents into one:
+        Anthropic requires alternating roles, so a user text right after a message of tool
+        results joins it, and the continuation of a paused turn joins the paused assistant
+        message."""
+        items: list[Any] = messages if isinstance(messages, list) else [messages]  # pyright: ignore[reportUnknownVariableType]
+        for item in items:
+            if history and _mergeable(history[-1], item):
+                history[-1] = {**history[-1], "content": _blocks(history[-1]) + _blocks(item)}
+            else:
+                history.append(item)
+
+    def _history_entry(self, item: Any) -> HistoryEntry:
+        """A user message's ``tool_result`` blocks answer their ``tool_use_id``s; an
+        assistant message makes its ``tool_use`` blocks and is where the last turn starts."""
+        if not isinstance(item, dict):
+            return [], set(), False
+        message = cast("dict[str, Any]", item)
+        content = message.get("content")
+        if not isinstance(content, list):
+            return [], set(), False
+        if message.get("role") == "assistant":
+            return self.parse_calls(cast("list[Any]", content)), set(), False
+        blocks = [
+            cast("dict[str, Any]", b) for b in cast("list[Any]", content) if isinstance(b, dict)
+        ]
+        answered = {str(b.get("tool_use_id")) for b in blocks if b.get("type") == "tool_result"}
+        return [], answered, bool(answered)
 
 
-class AnthropicStream:
+class AnthropicStreamAssembler:
     """Assembles one streamed Messages reply from its raw events, without I/O.
 
     Feed every event (``RawMessageStreamEvent`` objects from ``messages.create(...,
@@ -318,30 +454,74 @@ class AnthropicStream:
         self._usage.update({k: v for k, v in _plain(usage).items() if v is not None})
 
 
-def _tool_choice(choice: str, parallel: bool | None) -> dict[str, Any]:
-    if choice == "none":
-        return {"type": "none"}
-    if choice == "auto":
-        translated: dict[str, Any] = {"type": "auto"}
-    elif choice == "required":
-        translated = {"type": "any"}
-    else:
-        translated = {"type": "tool", "name": NAMES.legal(choice)}
-    if parallel is False:
-        translated["disable_parallel_tool_use"] = True
-    return translated
-
-
 def _plain(value: Any) -> dict[str, Any]:
-    """An SDK object or a mapping as a fresh plain dict (``{}`` for ``None``)."""
-    if value is None:
-        return {}
-    if isinstance(value, Mapping):
-        return dict(cast("Mapping[str, Any]", value))
-    dump = getattr(value, "model_dump", None)
-    if callable(dump):
-        return cast("dict[str, Any]", dump(mode="json"))
-    raise ValueError(f"anthropic: expected an object or a dict; got {describe(value)}")
+    return plain(value, "anthropic")
+
+
+def _rename_calls(blocks: list[dict[str, Any]], calls: list[ToolCall]) -> None:
+    """Give the ``tool_use`` blocks the ids ``parse_calls`` made unique, so the history and
+    the results agree on which call is which."""
+    position = 0
+    for index, block in enumerate(blocks):
+        if block.get("type") == "tool_use":
+            if block.get("id") != calls[position].id:
+                blocks[index] = {**block, "id": calls[position].id}
+            position += 1
+
+
+def _input(arguments: str | Mapping[str, Any] | None) -> dict[str, Any]:
+    """A call's arguments as the object a ``tool_use`` block carries."""
+    if isinstance(arguments, str):
+        try:
+            decoded = json.loads(arguments)
+        except (ValueError, RecursionError):
+            return {}
+        return cast("dict[str, Any]", decoded) if isinstance(decoded, dict) else {}
+    return dict(arguments) if arguments is not None else {}
+
+
+def _strict_counts(schema: Any) -> tuple[int, int]:
+    """(optional properties, union-typed properties) at every depth of a strict schema."""
+    optional = unions = 0
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(cast("list[Any]", node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        current = cast("dict[str, Any]", node)
+        properties = current.get("properties")
+        if isinstance(properties, dict):
+            required: set[Any] = set(current.get("required") or ())
+            for key, sub in cast("dict[str, Any]", properties).items():
+                optional += key not in required
+                shape = cast("dict[str, Any]", sub) if isinstance(sub, dict) else {}
+                unions += "anyOf" in shape or isinstance(shape.get("type"), list)
+        skipped = {"enum", "const", "default"}  # values, not schemas
+        stack.extend(v for k, v in current.items() if k not in skipped)
+    return optional, unions
+
+
+def _mergeable(previous: Any, item: Any) -> bool:
+    if not isinstance(previous, dict) or not isinstance(item, dict):
+        return False
+    before = cast("dict[str, Any]", previous)
+    after = cast("dict[str, Any]", item)
+    return (
+        before.get("role") in ("user", "assistant")
+        and after.get("role") == before.get("role")
+        and isinstance(before.get("content"), list)
+        and (after.get("role") == "user" or isinstance(after.get("content"), list))
+    )
+
+
+def _blocks(message: dict[str, Any]) -> list[Any]:
+    content = message.get("content")
+    if isinstance(content, list):
+        return list(content)  # pyright: ignore[reportUnknownArgumentType]
+    return [{"type": "text", "text": content}] if content else []
 
 
 def _block(value: Any) -> dict[str, Any]:
@@ -352,19 +532,13 @@ def _block(value: Any) -> dict[str, Any]:
     return block
 
 
-def _usage(value: Any) -> Usage:
-    usage = _plain(value)
-
-    def count(key: str) -> int:
-        number = usage.get(key)
-        return number if isinstance(number, int) else 0
-
+def _usage(usage: Any) -> Usage:
     input_tokens = (
-        count("input_tokens")
-        + count("cache_creation_input_tokens")
-        + count("cache_read_input_tokens")
+        token_count(usage, "input_tokens")
+        + token_count(usage, "cache_creation_input_tokens")
+        + token_count(usage, "cache_read_input_tokens")
     )
-    return Usage(input_tokens, count("output_tokens"))
+    return Usage(input_tokens, token_count(usage, "output_tokens"))
 
 
 CODEC = AnthropicCodec()

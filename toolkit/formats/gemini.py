@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
+from toolkit.formats._base import CodecBase
 from toolkit.formats._dialects import GEMINI, parameters_for
 from toolkit.formats._names import NameRule
-from toolkit.formats._parse import as_list, build_call, describe, field, has, is_generated
+from toolkit.formats._parse import (
+    as_list,
+    build_call,
+    describe,
+    field,
+    has,
+    is_generated,
+    unique_ids,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -20,11 +29,14 @@ __all__ = ["CODEC", "GeminiCodec"]
 NAMES = NameRule("a-zA-Z0-9_.:-", 64)
 
 
-class GeminiCodec:
+class GeminiCodec(CodecBase):
     """Gemini function declarations: no ``$ref``, no ``additionalProperties``, upper-case
     types, ``nullable`` instead of null unions, string-only enums."""
 
-    name: Literal["gemini"] = "gemini"
+    @property
+    def name(self) -> Literal["gemini"]:
+        """``"gemini"``."""
+        return "gemini"
 
     def wire_name(self, name: str) -> str:
         """Letters, digits, ``_ . : -``, at most 64 characters."""
@@ -67,7 +79,7 @@ class GeminiCodec:
                     position=len(calls),
                 )
             )
-        return calls
+        return unique_ids(calls)
 
     def result_messages(self, results: Sequence[ToolResult]) -> list[dict[str, Any]]:
         """One ``{"role": "user", "parts": [{"functionResponse": ...}]}`` content holding a

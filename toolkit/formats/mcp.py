@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic_core import to_jsonable_python
 
+from toolkit.formats._base import CodecBase
 from toolkit.formats._names import NameRule
 from toolkit.formats._parse import build_call, describe, field, has
 from toolkit.schema import return_json_schema
@@ -22,11 +23,14 @@ __all__ = ["CODEC", "MCPCodec"]
 NAMES = NameRule("a-zA-Z0-9_.-", 128)
 
 
-class MCPCodec:
+class MCPCodec(CodecBase):
     """MCP tools: ``inputSchema``, ``outputSchema`` from the return annotation, and the
     behaviour ``annotations`` (read-only, destructive, idempotent, open-world hints)."""
 
-    name: Literal["mcp"] = "mcp"
+    @property
+    def name(self) -> Literal["mcp"]:
+        """``"mcp"``."""
+        return "mcp"
 
     def wire_name(self, name: str) -> str:
         """Letters, digits, ``_ - .``, 1 to 128 characters."""

@@ -8,33 +8,43 @@ attribute and plain JSON dicts by key, so the same code serves the SDK, raw HTTP
 from __future__ import annotations
 
 import dataclasses
-import json
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal, cast
 
+from toolkit.formats._base import ConversationBase, HistoryEntry
 from toolkit.formats._dialects import OPENAI_STRICT, parameters_for
 from toolkit.formats._names import NameRule
-from toolkit.formats._parse import as_list, build_call, describe, field, has
+from toolkit.formats._parse import (
+    arguments_text,
+    as_list,
+    build_call,
+    describe,
+    field,
+    has,
+    token_count,
+    unique_ids,
+)
 from toolkit.formats._text_calls import text_calls, text_of
 from toolkit.model import ModelReply, ReplyStop, StreamDelta, Usage
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from toolkit.calls import ToolCall, ToolResult
-    from toolkit.formats import Change
+    from toolkit.formats import Change, ToolCodec
     from toolkit.model import ModelRequest, ToolChoice
     from toolkit.tool import Tool
 
-__all__ = ["CODEC", "ChatStreamAssembler", "OpenAIChatCodec"]
+__all__ = ["CODEC", "OpenAIChatCodec", "OpenAIChatStreamAssembler"]
 
 NAMES = NameRule("a-zA-Z0-9_-", 64)
 
 
-class OpenAIChatCodec:
+class OpenAIChatCodec(ConversationBase):
     """The Chat Completions protocol (also spoken by vLLM, SGLang, Together, Baseten...)."""
 
-    name: Literal["openai"] = "openai"
+    @property
+    def name(self) -> Literal["openai"]:
+        """``"openai"``."""
+        return "openai"
 
     def wire_name(self, name: str) -> str:
         """``^[a-zA-Z0-9_-]{1,64}$``."""
@@ -68,7 +78,7 @@ class OpenAIChatCodec:
         """
         calls = as_list(reply)
         if calls is not None:
-            return self._tool_calls(calls)
+            return unique_ids(self._tool_calls(calls))
         message = self._message(reply)
         tool_calls = field(message, "tool_calls")
         if tool_calls is not None:
@@ -76,7 +86,7 @@ class OpenAIChatCodec:
             if calls is None:
                 raise ValueError(f"openai: 'tool_calls' is not a list: {describe(tool_calls)}")
             if calls:
-                return self._tool_calls(calls)
+                return unique_ids(self._tool_calls(calls))
         return text_calls(self.name, text_of(field(message, "content")))
 
     def result_messages(self, results: Sequence[ToolResult]) -> list[dict[str, Any]]:
@@ -91,6 +101,17 @@ class OpenAIChatCodec:
         """``{"role": "user", "content": text}``."""
         return {"role": "user", "content": text}
 
+    def assistant_message(self, text: str, calls: Sequence[ToolCall] = ()) -> dict[str, Any]:
+        """``{"role": "assistant", "content", "tool_calls"?}``, as ``parse_reply`` keeps it."""
+        return _assistant_message(text, "", calls)
+
+    def tool_choice(self, choice: ToolChoice, *, parallel: bool | None = None) -> Any:
+        """``"auto"``, ``"none"``, ``"required"``, or ``{"type": "function", "function":
+        {"name"}}`` for a tool name (``parallel_tool_calls`` is a separate parameter)."""
+        if choice in ("auto", "none", "required"):
+            return choice
+        return {"type": "function", "function": {"name": self.wire_name(choice)}}
+
     def build_request(self, request: ModelRequest) -> dict[str, Any]:
         """The keyword arguments of ``client.chat.completions.create`` for ``request``.
 
@@ -100,7 +121,12 @@ class OpenAIChatCodec:
         ``request.settings`` go in last, so they can set anything (``temperature``,
         ``max_completion_tokens``, ``extra_body``...).
         https://platform.openai.com/docs/api-reference/chat/create
+
+        Raises:
+            ValueError: the request has no model name.
         """
+        if not request.model:
+            raise ValueError("openai: the request has no model name; pass Runner(..., model=...)")
         messages: list[Any] = []
         if request.system:
             messages.append({"role": "system", "content": request.system})
@@ -108,7 +134,7 @@ class OpenAIChatCodec:
         kwargs: dict[str, Any] = {"model": request.model, "messages": messages}
         if request.tools:
             kwargs["tools"] = list(request.tools)
-            kwargs["tool_choice"] = self._tool_choice(request.tool_choice)
+            kwargs["tool_choice"] = self.tool_choice(request.tool_choice)
             if request.parallel_tool_calls is not None:
                 kwargs["parallel_tool_calls"] = request.parallel_tool_calls
         kwargs.update(request.settings)
@@ -137,14 +163,14 @@ class OpenAIChatCodec:
             raw=response,
         )
 
-    def stream_assembler(self) -> ChatStreamAssembler:
+    def stream_assembler(self) -> OpenAIChatStreamAssembler:
         """A fresh assembler for one streamed completion."""
-        return ChatStreamAssembler()
+        return OpenAIChatStreamAssembler()
 
-    def _tool_choice(self, choice: ToolChoice) -> Any:
-        if choice in ("auto", "none", "required"):
-            return choice
-        return {"type": "function", "function": {"name": self.wire_name(choice)}}
+    def _history_entry(self, item: Any) -> HistoryEntry:
+        """A ``tool`` message answers its ``tool_call_id``; an assistant message makes its
+        ``tool_calls`` and is where the last turn starts."""
+        return chat_history_entry(self, item)
 
     def _message(self, reply: Any) -> Any:
         """The message in a completion, or ``reply`` itself when it is one."""
@@ -206,20 +232,7 @@ def _chat_reply(
     """The reply, and the assistant message to keep, from the parts of a completion (whole
     or assembled from a stream)."""
     refusal_text = refusal if isinstance(refusal, str) else ""
-    message: dict[str, Any] = {"role": "assistant", "content": content or None}
-    if refusal_text:
-        message["refusal"] = refusal_text
-    if calls:
-        message["tool_calls"] = [
-            {
-                "id": call.id,
-                "type": "function",
-                "function": {"name": call.name, "arguments": _arguments_text(call.arguments)},
-            }
-            for call in calls
-        ]
-    elif not content:
-        message["content"] = ""  # content is required when there are no tool calls
+    message = _assistant_message(content, refusal_text, calls)
     stop: ReplyStop
     if refusal_text:
         stop = "refusal"
@@ -239,19 +252,45 @@ def _chat_reply(
     )
 
 
-def _arguments_text(arguments: str | Mapping[str, Any] | None) -> str:
-    """Arguments as the JSON string an assistant message carries."""
-    if isinstance(arguments, str):
-        return arguments
-    return json.dumps(dict(arguments) if arguments is not None else {})
+def _assistant_message(content: str, refusal: str, calls: Sequence[ToolCall]) -> dict[str, Any]:
+    """The assistant message the API takes back: ``content`` (``None`` beside calls, ``""``
+    without), the refusal when there is one, and the calls with JSON-text arguments."""
+    message: dict[str, Any] = {"role": "assistant", "content": content or None}
+    if refusal:
+        message["refusal"] = refusal
+    if calls:
+        message["tool_calls"] = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": arguments_text(call.arguments)},
+            }
+            for call in calls
+        ]
+    elif not content:
+        message["content"] = ""  # content is required when there are no tool calls
+    return message
+
+
+def chat_history_entry(codec: ToolCodec, item: Any) -> HistoryEntry:
+    """One Chat-Completions-shaped history item for ``unanswered_calls`` (Workers AI
+    keeps its history in the same shape)."""
+    if not isinstance(item, dict):
+        return [], set(), False
+    message = cast("dict[str, Any]", item)
+    role = message.get("role")
+    if role == "tool":
+        call_id = message.get("tool_call_id")
+        return [], ({call_id} if isinstance(call_id, str) else set()), True
+    if role == "assistant" and message.get("tool_calls"):
+        return codec.parse_calls(message), set(), False
+    return [], set(), False
 
 
 def _usage(usage: Any) -> Usage:
     if usage is None:
         return Usage()
-    return Usage(
-        int(field(usage, "prompt_tokens") or 0), int(field(usage, "completion_tokens") or 0)
-    )
+    return Usage(token_count(usage, "prompt_tokens"), token_count(usage, "completion_tokens"))
 
 
 @dataclasses.dataclass(slots=True)
@@ -263,7 +302,7 @@ class _PartialCall:
     arguments: list[str] = dataclasses.field(default_factory=list[str])
 
 
-class ChatStreamAssembler:
+class OpenAIChatStreamAssembler:
     """Builds one ``ModelReply`` from ``chat.completion.chunk`` objects, fragment by fragment.
 
     Sans-I/O: feed it each chunk as it arrives (SDK object or JSON dict), forward the
@@ -287,8 +326,9 @@ class ChatStreamAssembler:
         self._finish_reason: Any = None
         self._usage: Any = None
 
-    def feed(self, chunk: Any) -> list[StreamDelta]:
+    def feed(self, event: Any) -> list[StreamDelta]:
         """Take one chunk; return its fragments as deltas (text, then call fragments)."""
+        chunk = event
         usage = field(chunk, "usage")
         if usage is not None:  # the include_usage chunk, or servers that always send it
             self._usage = usage
@@ -321,17 +361,19 @@ class ChatStreamAssembler:
         """
         content = "".join(self._content)
         if self._calls:
-            calls = [
-                build_call(
-                    CODEC.name,
-                    f"streamed tool call {position}",
-                    call_id=partial.id,
-                    name=partial.name,
-                    arguments="".join(partial.arguments),
-                    position=position,
-                )
-                for position, partial in enumerate(self._calls)
-            ]
+            calls = unique_ids(
+                [
+                    build_call(
+                        CODEC.name,
+                        f"streamed tool call {position}",
+                        call_id=partial.id,
+                        name=partial.name,
+                        arguments="".join(partial.arguments),
+                        position=position,
+                    )
+                    for position, partial in enumerate(self._calls)
+                ]
+            )
         else:
             calls = text_calls(CODEC.name, content)
         return _chat_reply(

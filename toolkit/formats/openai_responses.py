@@ -7,31 +7,43 @@ attribute (and turned into plain dicts with their ``model_dump``), JSON dicts by
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from toolkit.calls import ToolCall
+from toolkit.formats._base import ConversationBase, HistoryEntry
 from toolkit.formats._dialects import OPENAI_STRICT, parameters_for
 from toolkit.formats._names import NameRule
-from toolkit.formats._parse import as_list, build_call, describe, field
+from toolkit.formats._parse import (
+    arguments_text,
+    as_list,
+    build_call,
+    describe,
+    field,
+    plain,
+    token_count,
+    unique_ids,
+)
 from toolkit.model import ModelReply, ReplyStop, StreamDelta, Usage
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
-    from toolkit.calls import ToolCall, ToolResult
+    from toolkit.calls import ToolResult
     from toolkit.formats import Change
     from toolkit.model import ModelRequest, ToolChoice
     from toolkit.tool import Tool
 
-__all__ = ["CODEC", "OpenAIResponsesCodec", "ResponsesStreamAssembler"]
+__all__ = ["CODEC", "OpenAIResponsesCodec", "OpenAIResponsesStreamAssembler"]
 
 NAMES = NameRule("a-zA-Z0-9_-", 64)
 
 
-class OpenAIResponsesCodec:
+class OpenAIResponsesCodec(ConversationBase):
     """The Responses protocol (``function_call`` / ``function_call_output`` items)."""
 
-    name: Literal["openai-responses"] = "openai-responses"
+    @property
+    def name(self) -> Literal["openai-responses"]:
+        """``"openai-responses"``."""
+        return "openai-responses"
 
     def wire_name(self, name: str) -> str:
         """``^[a-zA-Z0-9_-]{1,64}$``."""
@@ -88,7 +100,7 @@ class OpenAIResponsesCodec:
                     position=len(calls),
                 )
                 calls.append(call)
-        return calls
+        return unique_ids(calls)
 
     def result_messages(self, results: Sequence[ToolResult]) -> list[dict[str, Any]]:
         """One ``{"type": "function_call_output", "call_id", "output"}`` input item per result.
@@ -105,6 +117,37 @@ class OpenAIResponsesCodec:
         """``{"role": "user", "content": text}`` (an easy input message)."""
         return {"role": "user", "content": text}
 
+    def assistant_message(self, text: str, calls: Sequence[ToolCall] = ()) -> list[Any]:
+        """Output items: a ``message`` with one ``output_text`` part (when there is text),
+        then one ``function_call`` item per call."""
+        items: list[Any] = []
+        if text:
+            items.append(
+                {
+                    "type": "message",
+                    "role": "assistant",
+                    "status": "completed",
+                    "content": [{"type": "output_text", "text": text, "annotations": []}],
+                }
+            )
+        items.extend(
+            {
+                "type": "function_call",
+                "call_id": call.id,
+                "name": call.name,
+                "arguments": arguments_text(call.arguments),
+            }
+            for call in calls
+        )
+        return items
+
+    def tool_choice(self, choice: ToolChoice, *, parallel: bool | None = None) -> Any:
+        """``"auto"``, ``"none"``, ``"required"``, or ``{"type": "function", "name"}`` for a
+        tool name (``parallel_tool_calls`` is a separate parameter)."""
+        if choice in ("auto", "none", "required"):
+            return choice
+        return {"type": "function", "name": self.wire_name(choice)}
+
     def build_request(self, request: ModelRequest) -> dict[str, Any]:
         """The keyword arguments of ``client.responses.create`` for ``request``.
 
@@ -114,13 +157,20 @@ class OpenAIResponsesCodec:
         ``tool_choice`` becomes ``{"type": "function", "name"}``. ``request.settings`` go
         in last (``max_output_tokens``, ``reasoning``, ``store``, ``include``...).
         https://platform.openai.com/docs/api-reference/responses/create
+
+        Raises:
+            ValueError: the request has no model name.
         """
+        if not request.model:
+            raise ValueError(
+                "openai-responses: the request has no model name; pass Runner(..., model=...)"
+            )
         kwargs: dict[str, Any] = {"model": request.model, "input": list(request.messages)}
         if request.system:
             kwargs["instructions"] = request.system
         if request.tools:
             kwargs["tools"] = list(request.tools)
-            kwargs["tool_choice"] = self._tool_choice(request.tool_choice)
+            kwargs["tool_choice"] = self.tool_choice(request.tool_choice)
             if request.parallel_tool_calls is not None:
                 kwargs["parallel_tool_calls"] = request.parallel_tool_calls
         kwargs.update(request.settings)
@@ -147,8 +197,11 @@ class OpenAIResponsesCodec:
                 f"openai-responses: expected a Response with an 'output' list; got "
                 f"{describe(response)}"
             )
-        items = [_plain(item, f"output item {index}") for index, item in enumerate(output)]
+        items = [
+            plain(item, self.name, f"output item {index}") for index, item in enumerate(output)
+        ]
         calls = self.parse_calls(items)
+        _rename_calls(items, calls)
         text, refusal = _texts(items)
         status = field(response, "status")
         stop: ReplyStop
@@ -168,21 +221,31 @@ class OpenAIResponsesCodec:
             text=text or refusal,
             calls=tuple(calls),
             stop=stop,
-            usage=Usage(
-                int(field(usage, "input_tokens") or 0), int(field(usage, "output_tokens") or 0)
-            ),
+            usage=Usage(token_count(usage, "input_tokens"), token_count(usage, "output_tokens")),
             response_id=response_id if isinstance(response_id, str) else None,
             raw=response,
         )
 
-    def stream_assembler(self) -> ResponsesStreamAssembler:
+    def stream_assembler(self) -> OpenAIResponsesStreamAssembler:
         """A fresh assembler for one streamed response."""
-        return ResponsesStreamAssembler()
+        return OpenAIResponsesStreamAssembler()
 
-    def _tool_choice(self, choice: ToolChoice) -> Any:
-        if choice in ("auto", "none", "required"):
-            return choice
-        return {"type": "function", "name": self.wire_name(choice)}
+    def _history_entry(self, item: Any) -> HistoryEntry:
+        """A ``function_call_output`` answers its ``call_id``; a ``function_call`` item
+        makes a call; the items of one response (calls, messages, reasoning) are walked
+        through, and any other item (a user or system message) starts the turn."""
+        if not isinstance(item, dict):
+            return [], set(), False
+        entry = cast("dict[str, Any]", item)
+        kind = entry.get("type")
+        if kind == "function_call_output":
+            call_id = entry.get("call_id")
+            return [], ({call_id} if isinstance(call_id, str) else set()), True
+        if kind == "function_call":
+            return self.parse_calls([entry]), set(), True
+        if kind == "reasoning" or (kind == "message" and entry.get("role") == "assistant"):
+            return [], set(), True
+        return [], set(), False
 
 
 _INCOMPLETE_REASONS: dict[str, ReplyStop] = {
@@ -191,17 +254,15 @@ _INCOMPLETE_REASONS: dict[str, ReplyStop] = {
 }
 
 
-def _plain(item: Any, where: str) -> dict[str, Any]:
-    """An output item as a plain JSON dict: SDK models through ``model_dump`` (API names,
-    ``null`` fields left out), mappings copied."""
-    if isinstance(item, Mapping):
-        return dict(cast("Mapping[str, Any]", item))
-    dump = getattr(item, "model_dump", None)
-    if callable(dump):
-        dumped = dump(mode="json", by_alias=True, exclude_none=True)
-        if isinstance(dumped, dict):
-            return cast("dict[str, Any]", dumped)
-    raise ValueError(f"openai-responses: {where} is not an object: {describe(item)}")
+def _rename_calls(items: list[dict[str, Any]], calls: list[ToolCall]) -> None:
+    """Give the ``function_call`` items the ids ``parse_calls`` made unique, so the history
+    and the results agree on which call is which."""
+    position = 0
+    for index, item in enumerate(items):
+        if item.get("type") == "function_call":
+            if item.get("call_id") != calls[position].id:
+                items[index] = {**item, "call_id": calls[position].id}
+            position += 1
 
 
 def _texts(items: list[dict[str, Any]]) -> tuple[str, str]:
@@ -223,7 +284,7 @@ def _texts(items: list[dict[str, Any]]) -> tuple[str, str]:
 _FINAL_EVENTS = ("response.completed", "response.incomplete", "response.failed")
 
 
-class ResponsesStreamAssembler:
+class OpenAIResponsesStreamAssembler:
     """Builds one ``ModelReply`` from the ``response.*`` events of a streamed response.
 
     Sans-I/O: feed it each event as it arrives (SDK object or JSON dict), forward the
@@ -259,7 +320,7 @@ class ResponsesStreamAssembler:
         elif not isinstance(index, int):
             pass  # nothing below can be placed without an output_index
         elif kind == "response.output_item.added":
-            item = _plain(field(event, "item"), f"output item {index}")
+            item = plain(field(event, "item"), CODEC.name, f"output item {index}")
             self._items[index] = item
             if item.get("type") == "function_call":
                 name, call_id = item.get("name"), item.get("call_id")
@@ -273,7 +334,7 @@ class ResponsesStreamAssembler:
                     )
                 ]
         elif kind == "response.output_item.done":
-            self._items[index] = _plain(field(event, "item"), f"output item {index}")
+            self._items[index] = plain(field(event, "item"), CODEC.name, f"output item {index}")
             self._finished.add(index)
         elif kind in ("response.output_text.delta", "response.refusal.delta"):
             delta = field(event, "delta")

@@ -10,40 +10,50 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from toolkit.errors import ModelError
+from toolkit.formats._base import ConversationBase, HistoryEntry
 from toolkit.formats._dialects import WORKERS_AI, parameters_for
 from toolkit.formats._names import NameRule
-from toolkit.formats._parse import as_list, build_call, describe, field, has
-from toolkit.formats._text_calls import text_calls
+from toolkit.formats._parse import (
+    arguments_text,
+    as_list,
+    build_call,
+    describe,
+    field,
+    has,
+    json_text,
+    token_count,
+    unique_ids,
+)
+from toolkit.formats._text_calls import split_text_calls, text_calls
+from toolkit.formats.openai_chat import chat_history_entry
 from toolkit.model import ModelReply, StreamDelta, Usage
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from toolkit.calls import ToolCall, ToolResult
     from toolkit.formats import Change
-    from toolkit.model import ModelRequest
+    from toolkit.model import ModelRequest, ToolChoice
     from toolkit.tool import Tool
 
-__all__ = ["CODEC", "WorkersAICodec", "WorkersAIStream"]
-
-_TOOL_CALL_BLOCK = re.compile(r"<tool_call>.*?(?:</tool_call>|\Z)", re.DOTALL)
+__all__ = ["CODEC", "WorkersAICodec", "WorkersAIStreamAssembler"]
 
 NAMES = NameRule("a-zA-Z0-9_-", 64)
 
 
-class WorkersAICodec:
+class WorkersAICodec(ConversationBase):
     """Workers AI's own tool format (open models behind a chat template).
 
     ``$ref``s are inlined (except recursive ones): the schema lands in a prompt, and small
     models follow an inline schema far better than a reference.
     """
 
-    name: Literal["workers-ai"] = "workers-ai"
+    @property
+    def name(self) -> Literal["workers-ai"]:
+        """``"workers-ai"``."""
+        return "workers-ai"
 
     def wire_name(self, name: str) -> str:
         """``^[a-zA-Z0-9_-]{1,64}$``, as for OpenAI-compatible servers."""
@@ -106,6 +116,15 @@ class WorkersAICodec:
         """``{"role": "user", "content": text}``."""
         return {"role": "user", "content": text}
 
+    def assistant_message(self, text: str, calls: Sequence[ToolCall] = ()) -> dict[str, Any]:
+        """The assistant turn ``parse_reply`` keeps: see there."""
+        return _assistant_message(text, calls)
+
+    def tool_choice(self, choice: ToolChoice, *, parallel: bool | None = None) -> Any:
+        """``None``: the native API has no ``tool_choice`` (``build_request`` approximates
+        it by the tools it sends)."""
+        return None
+
     def build_request(self, request: ModelRequest) -> dict[str, Any]:
         """The JSON body for ``POST .../ai/run/{model}`` (the model is in the URL, not here).
 
@@ -119,8 +138,13 @@ class WorkersAICodec:
         https://developers.cloudflare.com/workers-ai/features/function-calling/traditional/
 
         Raises:
-            ValueError: ``tool_choice`` names a tool that is not in ``tools``.
+            ValueError: ``tool_choice`` names a tool that is not in ``tools``, or the
+                request has no model name.
         """
+        if not request.model:
+            raise ValueError(
+                "workers-ai: the request has no model name; pass Runner(..., model=...)"
+            )
         messages: list[Any] = []
         if request.system is not None:
             messages.append({"role": "system", "content": request.system})
@@ -164,32 +188,26 @@ class WorkersAICodec:
         calls = tuple(self.parse_calls(result))
         text = raw_text
         if calls and not field(result, "tool_calls"):  # the calls were written in the text
-            text = _TOOL_CALL_BLOCK.sub("", raw_text).strip()
-        message: dict[str, Any] = {"role": "assistant", "content": raw_text}
-        if calls:
-            if not raw_text:
-                message["content"] = _calls_as_text(calls)
-            message["tool_calls"] = [
-                {
-                    "id": call.id,
-                    "type": "function",
-                    "function": {"name": call.name, "arguments": _arguments_json(call)},
-                }
-                for call in calls
-            ]
+            text = split_text_calls(self.name, raw_text)[1].strip()
         usage = field(result, "usage")
         return ModelReply(
-            message=message,
+            message=_assistant_message(raw_text, calls),
             text=text,
             calls=calls,
             stop="tool_calls" if calls else "end",
-            usage=Usage(_count(usage, "prompt_tokens"), _count(usage, "completion_tokens")),
+            usage=Usage(
+                token_count(usage, "prompt_tokens"), token_count(usage, "completion_tokens")
+            ),
             raw=response,
         )
 
-    def stream(self) -> WorkersAIStream:
+    def stream_assembler(self) -> WorkersAIStreamAssembler:
         """A fresh assembler for one streamed reply."""
-        return WorkersAIStream()
+        return WorkersAIStreamAssembler()
+
+    def _history_entry(self, item: Any) -> HistoryEntry:
+        """As in Chat Completions: ``tool`` messages answer, an assistant message calls."""
+        return chat_history_entry(self, item)
 
     def _tool_calls(self, items: list[Any]) -> list[ToolCall]:
         calls: list[ToolCall] = []
@@ -206,10 +224,10 @@ class WorkersAICodec:
                 position=position,
             )
             calls.append(call)
-        return calls
+        return unique_ids(calls)
 
 
-class WorkersAIStream:
+class WorkersAIStreamAssembler:
     """Assembles one streamed Workers AI reply from its SSE events, without I/O.
 
     Feed the JSON of each ``data:`` line (not the final ``[DONE]``) to ``feed``. Events
@@ -333,15 +351,24 @@ def _text(value: Any) -> str:
     return json.dumps(value)
 
 
-def _count(usage: Any, key: str) -> int:
-    number = field(usage, key) if usage is not None else None
-    return number if isinstance(number, int) else 0
-
-
-def _arguments_json(call: ToolCall) -> str:
-    if isinstance(call.arguments, str):
-        return call.arguments
-    return json.dumps(dict(call.arguments) if call.arguments is not None else {})
+def _assistant_message(text: str, calls: Sequence[ToolCall]) -> dict[str, Any]:
+    """``{"role": "assistant", "content", "tool_calls": [{"id", "type": "function",
+    "function": {"name", "arguments"}}]}``, the shape Cloudflare's AI SDK provider sends,
+    with the arguments as a JSON string and, when there is no text, the calls written as
+    ``{"name", "parameters"}`` JSON in ``content`` for chat templates that read only text."""
+    message: dict[str, Any] = {"role": "assistant", "content": text}
+    if calls:
+        if not text:
+            message["content"] = _calls_as_text(calls)
+        message["tool_calls"] = [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": call.name, "arguments": arguments_text(call.arguments)},
+            }
+            for call in calls
+        ]
+    return message
 
 
 def _calls_as_text(calls: Sequence[ToolCall]) -> str:
@@ -350,12 +377,12 @@ def _calls_as_text(calls: Sequence[ToolCall]) -> str:
     for call in calls:
         arguments: Any = call.arguments
         if isinstance(arguments, str):
-            with contextlib.suppress(ValueError):
+            with contextlib.suppress(ValueError, RecursionError):
                 arguments = json.loads(arguments)
         written.append(
             {"name": call.name, "parameters": arguments if arguments is not None else {}}
         )
-    return json.dumps(written[0] if len(written) == 1 else written)
+    return json_text(written[0] if len(written) == 1 else written)
 
 
 CODEC = WorkersAICodec()
