@@ -6,6 +6,7 @@ into the provider's messages; the registry only ever sees these two.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -20,9 +21,12 @@ ErrorKind = Literal[
     "tool_error",
     "timeout",
     "vetoed",
+    "refused",
     "cancelled",
 ]
-"""Why a call produced an error result instead of a value."""
+"""Why a call produced an error result instead of a value: ``vetoed`` by a ``before_call``
+hook or a denied approval, ``refused`` by one of the runner's limits (the call was never
+started), ``cancelled`` when it was interrupted."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,6 +46,17 @@ class ToolCall:
 
     def __repr__(self) -> str:
         return f"ToolCall(id={self.id!r}, name={self.name!r}, arguments={self.arguments!r})"
+
+    def __hash__(self) -> int:
+        # By value, arguments included, so that a decision keyed by a call binds to exactly
+        # that call (the same id with edited arguments is another key).
+        arguments = self.arguments
+        if arguments is not None and not isinstance(arguments, str):
+            try:
+                arguments = json.dumps(arguments, sort_keys=True, default=str)
+            except (RecursionError, ValueError, TypeError):
+                arguments = repr(type(arguments))
+        return hash((self.id, self.name, arguments))
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +92,10 @@ class CallError:
 
 
 # Not frozen: a frozen dataclass's __init__ sets every field through object.__setattr__,
-# which measured as a third of a whole registry dispatch. Treat results as read-only.
-@dataclass(slots=True, kw_only=True)
+# which measured as a third of a whole registry dispatch. Not keyword-only either: the
+# registry builds results positionally, which costs less than half of a keyword call (a
+# result per call is most of the per-call work left). Treat results as read-only.
+@dataclass(slots=True)
 class ToolResult:
     """The outcome of one call, ready to send back.
 

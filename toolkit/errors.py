@@ -8,8 +8,11 @@ ToolkitError                      base of everything below
 ├── ToolNameConflict              two tools under one name in a Registry, or two names that
 │                                 become one wire name in a provider format (also ValueError)
 ├── ToolError                     raised on purpose by tool code: its message goes to the model
-└── ModelError                    the model endpoint answered with an error (a backend toolkit
-                                  speaks to over HTTP itself; SDK backends raise the SDK's own)
+├── ModelError                    the model endpoint answered with an error (a backend toolkit
+│                                 speaks to over HTTP itself; SDK backends raise the SDK's own)
+└── StateError                    a saved state cannot be used: corrupt, written for another
+    │                             protocol, or a pause already resumed (also ValueError)
+    └── ConversationConflict      another writer saved the same session since it was loaded
 ```
 
 Definition errors never stop at the first mistake: they collect every problem of the
@@ -23,8 +26,10 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "ConversationConflict",
     "DefinitionProblem",
     "ModelError",
+    "StateError",
     "ToolDefinitionError",
     "ToolError",
     "ToolNameConflict",
@@ -119,3 +124,21 @@ class ModelError(ToolkitError):
         self.status = status
         self.errors = errors
         super().__init__(message)
+
+
+class StateError(ToolkitError, ValueError):
+    """A saved state cannot be used.
+
+    Raised when loading a ``Conversation``, a ``PendingApproval`` or a stored session whose
+    JSON is not what toolkit wrote (the message names the field and what was expected), when
+    it was written for another protocol than the runner's, and when a pause is resumed a
+    second time. Nothing is changed when it is raised.
+    """
+
+
+class ConversationConflict(StateError):
+    """Another writer saved the session since this conversation loaded it.
+
+    Raised by a store's ``save``; nothing was written. Load the session again and redo the
+    turn (or merge by hand): no turn is ever dropped in silence.
+    """

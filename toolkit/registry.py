@@ -3,13 +3,16 @@
 ``execute`` (sync) and ``execute_async`` drive one sans-I/O core, ``Registry._flow``: a
 generator that validates every call first (failures become error results at once), asks for
 the ``before_call`` and ``after_call`` hooks to be run, and asks for each group of valid
-calls to be run. It yields two kinds of effect and receives their outcome:
+calls to be run. The rules live once: ``_prepare`` checks a call, ``_finish`` turns its
+outcome into a result, and the single-call shortcut of ``execute`` is those two steps without
+the generator. Texts for the model come from ``toolkit._feedback``; threads and the
+background loop from ``toolkit._execution``. The flow yields two kinds of effect:
 
 - ``_Hook(hook, arguments)``: call a hook (awaiting it if it returns an awaitable);
 - ``_Run(jobs)``: run these validated calls concurrently and send back one ``_Outcome`` each.
 
 Both drivers answer ``_Run`` with the same coroutine, ``_run_group`` (tasks, a semaphore,
-``asyncio.wait_for`` and the thread pool); the sync driver runs it on a background event
+``asyncio.wait_for`` and the thread pool); the sync driver runs it on the background event
 loop, except for a lone sync call without timeout, which runs inline in the caller's thread.
 """
 
@@ -22,7 +25,6 @@ import difflib
 import functools
 import inspect
 import json
-import threading
 import traceback
 import types
 from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Mapping
@@ -33,6 +35,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Union, cast
 from pydantic import ValidationError
 from pydantic_core import to_json
 
+from toolkit import _feedback
+from toolkit._execution import run_on_loop, thread_pool
 from toolkit.calls import ArgumentProblem, CallError, ErrorKind, ToolCall, ToolResult
 from toolkit.context import Context
 from toolkit.errors import ToolError, ToolNameConflict
@@ -70,19 +74,21 @@ AfterCall = Callable[
 ]
 """``after_call(call, result)``: ``None`` to keep the result, or a replacement. May be async."""
 
-_DEFAULT_WORKERS = 64
+_CLOSE_NAME_CANDIDATES = 64  # an unknown name is compared with at most this many names
 
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    """A registered tool and what dispatch needs from it, read once."""
+    """A registered tool and what dispatch reads from it, read once (public surface only)."""
 
     tool: Tool[..., Any]
-    fn: Callable[..., Any]
-    injects: bool
+    function: Callable[..., Any]
+    validate: Callable[..., tuple[tuple[Any, ...], dict[str, Any]]]
     is_async: bool
-    validate_json: Callable[..., Any]  # the compiled validator, for the single-call fast path
-    plain: bool  # sync and injects nothing: eligible for the fast path
+    takes_context: bool
+    timeout: float | None
+    serializer: Callable[[Any], str] | None
+    sequential: bool
 
 
 @dataclass(slots=True)
@@ -121,19 +127,26 @@ _Flow = Generator[_Run | _Hook, Any, "list[ToolResult]"]
 class Registry:
     """Tools by name, and the execution of a model's calls into results for it.
 
-    Execution never raises for anything a model sends: an unknown tool, broken JSON,
-    invalid arguments, an exception in the tool or a timeout each become an error result
-    whose ``content`` tells the model what to fix. Results come back in call order.
+    Execution never raises for anything a model sends or a tool does: an unknown tool,
+    broken JSON, invalid arguments, an exception in the tool (whatever its ``__str__``
+    does), an unsendable return value or a timeout each become an error result whose
+    ``content`` tells the model what to fix. Results come back in call order. Only what
+    stops the program (``KeyboardInterrupt``, ``SystemExit``) is raised, once the calls
+    running beside it have finished.
 
     Attributes:
         max_concurrency: At most this many calls run at once (``None``: no bound).
-        executor: Runs sync tools when calls run concurrently (default: a shared thread
-            pool of 64 threads). Any ``concurrent.futures.Executor``; with a process pool
-            the tool functions and their arguments must be picklable.
+        executor: Runs sync tools when they do not run inline (default: a shared pool that
+            starts a thread whenever none is idle, so calls that timed out never starve
+            others). Any ``concurrent.futures.Executor``; with a process pool the tool
+            functions and their arguments must be picklable.
         timeout: Seconds to wait for each call, unless the tool sets its own ``timeout``.
         max_content_chars: Longer result contents are cut, with a note saying so.
         strict_validation: Validate arguments in pydantic's strict mode (no ``"3"`` for 3).
         include_tracebacks: Add the traceback to the content of a tool's exception.
+        redact_errors: Hide what looks like a secret (keys, tokens, passwords, environment
+            values) in the text of a tool's exception before the model reads it; a
+            ``ToolError``'s message is sent as written.
         before_call: The hook run before each valid call (see ``BeforeCall``).
         after_call: The hook run on each result (see ``AfterCall``).
     """
@@ -147,13 +160,14 @@ class Registry:
         "include_tracebacks",
         "max_concurrency",
         "max_content_chars",
+        "redact_errors",
         "strict_validation",
         "timeout",
     )
 
     def __init__(
         self,
-        tools: Iterable[Tool[..., Any] | Callable[..., Any]] = (),
+        tools: Iterable[Tool[..., Any] | Callable[..., Any]] | Tool[..., Any] = (),
         *,
         max_concurrency: int | None = None,
         executor: concurrent.futures.Executor | None = None,
@@ -161,6 +175,7 @@ class Registry:
         max_content_chars: int = 20_000,
         strict_validation: bool = False,
         include_tracebacks: bool = False,
+        redact_errors: bool = True,
         before_call: BeforeCall | None = None,
         after_call: AfterCall | None = None,
     ) -> None:
@@ -168,6 +183,8 @@ class Registry:
             raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
         if max_content_chars < 1:
             raise ValueError(f"max_content_chars must be at least 1, got {max_content_chars}")
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout}")
         self._entries: dict[str, _Entry] = {}
         self._wire: dict[str, dict[str, tuple[str, ...]]] = {}
         self.max_concurrency = max_concurrency
@@ -176,9 +193,10 @@ class Registry:
         self.max_content_chars = max_content_chars
         self.strict_validation = strict_validation
         self.include_tracebacks = include_tracebacks
+        self.redact_errors = redact_errors
         self.before_call = before_call
         self.after_call = after_call
-        for item in tools:
+        for item in [tools] if isinstance(tools, Tool) else tools:
             self.add(item)
 
     # -- tools by name ---------------------------------------------------------------------
@@ -261,7 +279,10 @@ class Registry:
         return len(self._entries)
 
     def __repr__(self) -> str:
-        return f"<Registry of {len(self._entries)} tools: {', '.join(self._entries)}>"
+        names = list(self._entries)
+        shown = ", ".join(names[: _feedback.MAX_TOOLS_LISTED])
+        more = f" and {len(names) - _feedback.MAX_TOOLS_LISTED} more" if len(names) > 20 else ""
+        return f"<Registry of {len(names)} tools: {shown}{more}>"
 
     @property
     def names(self) -> list[str]:
@@ -271,7 +292,8 @@ class Registry:
     def definitions(
         self, format: FormatName = "openai", *, strict: bool | None = None
     ) -> list[dict[str, Any]]:
-        """Every tool's definition in ``format``, in the order they were added.
+        """Every tool's definition in ``format``, in the order they were added, as sent in
+        one request (the format's per-request limits are checked).
 
         Args:
             format: A name from ``toolkit.FORMATS``.
@@ -279,7 +301,8 @@ class Registry:
 
         Raises:
             ToolNameConflict: two tool names become the same wire name in this format.
-            ToolDefinitionError: a schema cannot be expressed in this format.
+            ToolDefinitionError: a schema cannot be expressed in this format, or the tools
+                together break one of its limits.
         """
         clashes = [
             (wire, names) for wire, names in self._wire_map(format).items() if len(names) > 1
@@ -291,18 +314,20 @@ class Registry:
             )
             raise ToolNameConflict(
                 f"tool names collide in the {format} format: {listed}."
-                " Rename one (@tool(name=...) or add(..., prefix_name=...))."
+                " Rename one (tool.with_options(name=...) or add(..., prefix_name=...))."
             )
-        return [entry.tool.definition(format, strict=strict) for entry in self._entries.values()]
+        tools = [entry.tool for entry in self._entries.values()]
+        return get_format(format).render_tools(tools, strict=strict)
 
     def parse_calls(self, reply: Any, format: FormatName = "openai") -> list[ToolCall]:
-        """The tool calls in a model's reply in ``format`` (see ``Codec.parse_calls``)."""
+        """The tool calls in a model's reply in ``format`` (see ``ToolCodec.parse_calls``)."""
         return get_format(format).parse_calls(reply)
 
     def result_messages(
         self, results: Sequence[ToolResult], format: FormatName = "openai"
     ) -> list[dict[str, Any]]:
-        """The messages answering ``results`` in ``format`` (see ``Codec.result_messages``)."""
+        """The messages answering ``results`` in ``format`` (see
+        ``ToolCodec.result_messages``)."""
         return get_format(format).result_messages(results)
 
     def _insert(self, items: list[Tool[..., Any]], *, replace: bool) -> None:
@@ -315,16 +340,15 @@ class Registry:
                 " pass replace=True to replace it or prefix_name=... to keep both"
             )
         for item in items:
-            schema = item._schema  # pyright: ignore[reportPrivateUsage]
-            fn = item._fn  # pyright: ignore[reportPrivateUsage]
-            injects = bool(schema.injections)
             self._entries[item.name] = _Entry(
-                item,
-                fn,
-                injects,
-                item.is_async,
-                schema.validator.validate_json,
-                not injects and not item.is_async,
+                tool=item,
+                function=item.function,
+                validate=item.validate,
+                is_async=item.is_async,
+                takes_context=item.takes_context,
+                timeout=item.timeout,
+                serializer=item.serializer,
+                sequential=item.sequential,
             )
         self._wire.clear()
 
@@ -351,7 +375,14 @@ class Registry:
 
     # -- execution -------------------------------------------------------------------------
 
-    def execute(self, calls: Iterable[ToolCall], *, context: Any = None) -> list[ToolResult]:
+    def execute(
+        self,
+        calls: Iterable[ToolCall],
+        *,
+        context: Any = None,
+        default_timeout: float | None = None,
+        deadline: float | None = None,
+    ) -> list[ToolResult]:
         """Run a model's calls and return one result per call, in call order.
 
         A single sync call without a timeout runs inline in this thread. Several calls run
@@ -363,24 +394,30 @@ class Registry:
             calls: The calls, as ``parse_calls`` returns them.
             context: Passed to tools that declare a ``Context`` parameter, as its ``deps``
                 (a ``Context`` given here is used as the template instead).
+            default_timeout: Seconds for calls whose tool and registry set no timeout.
+            deadline: Seconds from now after which every call still running is answered
+                with a timeout (on top of each call's own timeout).
 
         Raises:
+            KeyboardInterrupt, SystemExit: raised by a tool, once the calls running beside
+                it have finished (the other results are lost with the batch).
             RuntimeError: called from an async tool running on the background loop (use
                 ``execute_async`` there).
         """
         calls = cast("list[ToolCall]", calls) if type(calls) is list else list(calls)
         if len(calls) == 1 and self.before_call is None and self.after_call is None:
-            # The common case, without the generator's overhead: same steps as ``_flow``.
-            if self.executor is None and self.timeout is None and not self.strict_validation:
-                fast = self._fast_path(calls[0])
-                if fast is not None:
-                    return [fast]
-            prepared = self._prepare(0, calls[0], context)
-            if isinstance(prepared, ToolResult):
+            # The common case without the generator: the same steps, _prepare then _finish.
+            limit = _time_limit(default_timeout, deadline)
+            prepared = self._prepare(0, calls[0], context, limit)
+            if type(prepared) is ToolResult:
                 return [prepared]
-            if self._inline(prepared):
-                return [self._finish(prepared, _call_inline(prepared))]
-        flow = self._flow(calls, context)
+            job = cast("_Job", prepared)
+            if not job.entry.is_async:
+                outcome = self._call_sync(job)
+                if _is_fatal(outcome[1]):
+                    raise cast("BaseException", outcome[1])  # what stops the program goes up
+                return [self._finish(job, outcome)]
+        flow = self._flow(calls, context, default_timeout, deadline)
         reply: Any = None
         while True:
             try:
@@ -389,17 +426,22 @@ class Registry:
                 return stop.value
             if isinstance(effect, _Run):
                 jobs = effect.jobs
-                if len(jobs) == 1 and self._inline(jobs[0]):
-                    reply = [_call_inline(jobs[0])]
+                if len(jobs) == 1 and not jobs[0].entry.is_async:
+                    reply = [self._call_sync(jobs[0])]
                 else:
-                    reply = _on_background_loop(self._run_group(jobs))
+                    reply = run_on_loop(self._run_group(jobs))
             else:
                 reply = effect.hook(*effect.arguments)
                 if inspect.isawaitable(reply):
-                    reply = _on_background_loop(reply)
+                    reply = run_on_loop(_awaited(reply))
 
     async def execute_async(
-        self, calls: Iterable[ToolCall], *, context: Any = None
+        self,
+        calls: Iterable[ToolCall],
+        *,
+        context: Any = None,
+        default_timeout: float | None = None,
+        deadline: float | None = None,
     ) -> list[ToolResult]:
         """Run a model's calls concurrently and return one result per call, in call order.
 
@@ -408,8 +450,9 @@ class Registry:
         coroutine cancels the running async tools, never starts the calls still waiting
         (behind ``max_concurrency`` or a ``sequential`` tool) and raises
         ``CancelledError``; sync tools already running in threads finish on their own.
+        ``default_timeout`` and ``deadline`` are as for ``execute``.
         """
-        flow = self._flow(list(calls), context)
+        flow = self._flow(list(calls), context, default_timeout, deadline)
         reply: Any = None
         while True:
             try:
@@ -423,70 +466,37 @@ class Registry:
                 if inspect.isawaitable(reply):
                     reply = await reply
 
-    def _fast_path(self, call: ToolCall) -> ToolResult | None:
-        """One valid call of a plain sync tool, with the fewest steps; ``None`` means take the
-        general path (anything unusual, and every failure, goes there, so the error results
-        are written in one place). Same steps as ``_prepare`` + ``_call_inline`` + ``_finish``;
-        the caller has checked the registry-wide options (no executor, timeout, hooks or
-        strict validation).
-        """
-        entry = self._entries.get(call.name)
-        arguments = call.arguments
-        if (
-            entry is None
-            or not entry.plain
-            or type(arguments) is not str
-            or arguments[:1] != "{"
-            or entry.tool.timeout is not None
-            or entry.tool.serializer is not None
-        ):
-            return None
-        started = perf_counter()
-        try:
-            # Tool.validate minus what was just checked (a JSON object, not an array).
-            args, kwargs = entry.validate_json(arguments)
-        except ValidationError:
-            return None  # re-validated on the general path, which reports it
-        try:
-            value = entry.fn(*args, **kwargs)
-        except Exception as error:  # the general path would call the tool a second time
-            job = _Job(0, call, entry, args, kwargs, started, None)
-            return self._finish(job, (None, error, perf_counter()))
-        ended = perf_counter()
-        if type(value) is str:
-            content = value
-        elif type(value) is int:
-            content = str(value)  # what JSON says too, without the encoder's round trip
-        else:
-            try:
-                content = _serialised(value, None)
-            except Exception:
-                job = _Job(0, call, entry, args, kwargs, started, None)
-                return self._finish(job, (value, None, ended))
-        if len(content) > self.max_content_chars:
-            content = self._clipped(content)
-        return ToolResult(
-            call_id=call.id, name=call.name, value=value, content=content, duration=ended - started
-        )
-
-    def _flow(self, calls: list[ToolCall], context: Any) -> _Flow:
+    def _flow(
+        self,
+        calls: list[ToolCall],
+        context: Any,
+        default_timeout: float | None,
+        deadline: float | None,
+    ) -> _Flow:
         """The sans-I/O core: validate everything, run the valid calls group by group."""
+        limit = _time_limit(default_timeout, deadline)
         results: list[ToolResult | None] = [None] * len(calls)
         jobs: list[_Job] = []
         for index, call in enumerate(calls):
-            prepared = self._prepare(index, call, context)
+            prepared = self._prepare(index, call, context, limit)
             if isinstance(prepared, _Job) and self.before_call is not None:
                 arguments = _decoded(call.arguments)
                 verdict = yield _Hook(self.before_call, (call, prepared.entry.tool, arguments))
-                prepared = self._apply(prepared, verdict, context)
+                prepared = self._apply(prepared, verdict, context, limit)
             if isinstance(prepared, _Job):
                 jobs.append(prepared)
             else:
                 results[index] = prepared
         for group in _groups(jobs):
             outcomes: list[_Outcome] = yield _Run(group)
+            fatal: BaseException | None = None
             for job, outcome in zip(group, outcomes, strict=True):
                 results[job.index] = self._finish(job, outcome)
+                error = outcome[1]
+                if _is_fatal(error) and fatal is None:
+                    fatal = error
+            if fatal is not None:
+                raise fatal  # the group has settled; what stops the program goes up now
         done = [result for result in results if result is not None]
         if self.after_call is not None:
             for index, call in enumerate(calls):
@@ -499,108 +509,100 @@ class Registry:
                     done[index] = replaced
         return done
 
-    def _prepare(self, index: int, call: ToolCall, context: Any) -> _Job | ToolResult:
-        """Find the tool and validate the call: a job to run, or the error result."""
-        started = perf_counter()
-        entry = self._lookup(call.name)
-        if entry is None:
-            return self._failure(call, started, "unknown_tool", self._unknown(call.name))
-        return self._validated(index, call, entry, call.arguments, context=context, started=started)
-
-    def _validated(
-        self,
-        index: int,
-        call: ToolCall,
-        entry: _Entry,
-        arguments: object,
-        *,
-        context: Any,
-        started: float,
+    def _prepare(
+        self, index: int, call: ToolCall, context: Any, limit: _Limit | None
     ) -> _Job | ToolResult:
-        """Validate one call's arguments and bind the injected ones."""
-        if arguments is None or (
-            isinstance(arguments, str) and (not arguments or arguments.isspace())
-        ):
-            arguments = {}
-        elif not isinstance(arguments, (str, Mapping)):
-            problem = ArgumentProblem((), "Input should be a JSON object", arguments)
-            return self._bad_arguments(call, started, (problem,))
-        tool_ = entry.tool
+        """Find the tool, validate the call and bind the injected arguments: a job to run,
+        or the error result. The one place where a call is checked, whichever path runs it
+        (kept flat: it is most of a dispatch)."""
+        started = perf_counter()
+        entry = self._entries.get(call.name)
+        if entry is None:
+            entry = self._lookup(call.name)
+            if entry is None:
+                return self._failure(call, started, "unknown_tool", self._unknown(call.name))
+        arguments: Any = call.arguments
+        if type(arguments) is not str or arguments[:1] != "{":  # the usual case skips this
+            if arguments is None or (
+                isinstance(arguments, str) and (not arguments or arguments.isspace())
+            ):
+                arguments = {}
+            elif not isinstance(arguments, (str, Mapping)):
+                problem = ArgumentProblem((), "Input should be a JSON object", arguments)
+                return self._bad_arguments(call, started, (problem,), 1)
         try:
-            validated = tool_.validate(arguments, strict=self.strict_validation)  # pyright: ignore[reportUnknownArgumentType]
+            if entry.takes_context:
+                ctx = _context_for(context, entry.tool.name, call.id)
+                args, kwargs = entry.validate(arguments, strict=self.strict_validation, context=ctx)
+            elif self.strict_validation:
+                args, kwargs = entry.validate(arguments, strict=True)
+            else:
+                args, kwargs = entry.validate(arguments)
         except ValidationError as error:
-            return self._invalid(call, started, arguments, error)  # pyright: ignore[reportUnknownArgumentType]
+            return self._invalid(call, started, cast("object", arguments), error)
         except RecursionError:
             problem = ArgumentProblem((), "Input is nested too deeply")
-            return self._bad_arguments(call, started, (problem,))
-        if entry.injects:
-            if isinstance(context, Context):
-                ctx = dataclasses.replace(context, tool_name=tool_.name, call_id=call.id)  # pyright: ignore[reportUnknownArgumentType, reportUnknownVariableType]
-            else:
-                ctx = Context(deps=context, tool_name=tool_.name, call_id=call.id)
-            validated = tool_._bind(validated, ctx)  # pyright: ignore[reportPrivateUsage, reportUnknownArgumentType]
-        timeout = self.timeout if tool_.timeout is None else tool_.timeout
-        return _Job(index, call, entry, validated[0], validated[1], started, timeout)
+            return self._bad_arguments(call, started, (problem,), 1)
+        timeout = entry.timeout if entry.timeout is not None else self.timeout
+        if limit is not None:
+            timeout = limit(timeout)
+        return _Job(index, call, entry, args, kwargs, started, timeout)
 
-    def _apply(self, job: _Job, verdict: object, context: Any) -> _Job | ToolResult:
+    def _apply(
+        self, job: _Job, verdict: object, context: Any, limit: _Limit | None
+    ) -> _Job | ToolResult:
         """Apply ``before_call``'s answer to a validated call."""
         if verdict is None:
             return job
         if isinstance(verdict, Veto):
             return self._failure(job.call, job.started, "vetoed", verdict.message)
         if isinstance(verdict, dict):
-            return self._validated(
-                job.index,
-                job.call,
-                job.entry,
-                cast("dict[str, Any]", verdict),
-                context=context,
-                started=job.started,
-            )
+            call = job.call
+            edited = ToolCall(id=call.id, name=call.name, arguments=cast("dict[str, Any]", verdict))
+            prepared = self._prepare(job.index, edited, context, limit)
+            if isinstance(prepared, _Job):
+                prepared.call = call  # results answer the call as the model made it
+            else:
+                prepared.name = call.name
+            return prepared
         raise TypeError(f"before_call must return None, a Veto or a dict, got {verdict!r}")
 
     def _finish(self, job: _Job, outcome: _Outcome) -> ToolResult:
         """Turn what a call returned or raised into its result."""
         value, error, ended = outcome
-        call, tool_ = job.call, job.entry.tool
+        call = job.call
         if error is None:
-            if type(value) is str and tool_.serializer is None:  # the hot path, inlined
-                content = value
-            else:
-                try:
-                    content = _serialised(value, tool_.serializer)
-                except Exception as exc:
-                    message = (
-                        f"Tool {call.name} returned a value that cannot be sent: {_described(exc)}"
-                    )
-                    return self._failure(call, job.started, "exception", message, exception=exc)
+            serializer = job.entry.serializer
+            try:
+                if serializer is None and type(value) is str:  # the hot path, inlined
+                    content = value
+                elif serializer is None and type(value) is int:
+                    content = str(value)  # what JSON says, without the encoder's round trip
+                else:
+                    content = _serialised(value, serializer)
+            except Exception as exc:  # an int past Python's digit limit, a bad serializer...
+                message = _feedback.unsendable(call.name, exc)
+                return self._failure(call, job.started, "exception", message, exception=exc)
             if len(content) > self.max_content_chars:
-                content = self._clipped(content)
-            return ToolResult(
-                call_id=call.id,
-                name=call.name,
-                value=value,
-                content=content,
-                duration=ended - job.started,
-            )
+                content = _feedback.truncated(content, self.max_content_chars)
+            return ToolResult(call.id, call.name, value, content, False, None, ended - job.started)
         if isinstance(error, _TimedOut):
-            return self._failure(
-                call,
-                job.started,
-                "timeout",
-                f"Tool {call.name} did not finish within {float(job.timeout or 0)} s.",
-            )
+            text = _feedback.timed_out(call.name, job.timeout or 0)
+            return self._failure(call, job.started, "timeout", text)
         if isinstance(error, ToolError):
-            return self._failure(call, job.started, "tool_error", error.message, exception=error)
+            message = getattr(error, "message", None)  # a subclass may skip ToolError.__init__
+            if not isinstance(message, str):
+                message = _feedback.describe_exception(error)
+            return self._failure(call, job.started, "tool_error", message, exception=error)
         if isinstance(error, asyncio.CancelledError):
-            return self._failure(
-                call, job.started, "cancelled", f"Tool {call.name} was cancelled.", exception=error
-            )
-        content = f"Tool {call.name} failed: {_described(error)}"
+            text = _feedback.cancelled(call.name)
+            return self._failure(call, job.started, "cancelled", text, exception=error)
+        trace = None
         if self.include_tracebacks:
-            content += "\n" + "".join(
-                traceback.format_exception(type(error), error, error.__traceback__)
-            )
+            trace = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        content = _feedback.failed(call.name, error, trace)
+        if self.redact_errors:
+            content = _feedback.redact(content)
         return self._failure(call, job.started, "exception", content, exception=error)
 
     def _failure(
@@ -613,64 +615,73 @@ class Registry:
         problems: tuple[ArgumentProblem, ...] = (),
         exception: BaseException | None = None,
     ) -> ToolResult:
+        content = _feedback.truncated(content, self.max_content_chars)
         error = CallError(
             kind=kind, message=content.partition("\n")[0], problems=problems, exception=exception
         )
-        return ToolResult(
-            call_id=call.id,
-            name=call.name,
-            value=None,
-            content=self._clipped(content),
-            is_error=True,
-            error=error,
-            duration=perf_counter() - started,
-        )
+        return ToolResult(call.id, call.name, None, content, True, error, perf_counter() - started)
 
     def _invalid(
-        self,
-        call: ToolCall,
-        started: float,
-        arguments: str | Mapping[str, Any],
-        error: ValidationError,
+        self, call: ToolCall, started: float, arguments: object, error: ValidationError
     ) -> ToolResult:
-        details = error.errors(include_url=False)
+        try:
+            details = error.errors(include_url=False)
+        except RecursionError:
+            problem = ArgumentProblem((), "Input is nested too deeply")
+            return self._bad_arguments(call, started, (problem,), 1)
         broken = next((d for d in details if d["type"] == "json_invalid"), None)
         if broken is not None:
             detail = str(broken.get("ctx", {}).get("error", broken["msg"]))
-            text = arguments if isinstance(arguments, str) else repr(arguments)
-            return self._failure(
-                call, started, "invalid_json", _invalid_json(call.name, text, detail)
-            )
-        return self._bad_arguments(call, started, tuple(_problem(d) for d in details))
+            text = arguments if isinstance(arguments, str) else _feedback.preview(arguments)
+            message = _feedback.invalid_json(call.name, text, detail)
+            return self._failure(call, started, "invalid_json", message)
+        shown = tuple(_problem(d) for d in details[: _feedback.MAX_PROBLEMS_SHOWN])
+        return self._bad_arguments(call, started, shown, len(details))
 
     def _bad_arguments(
-        self, call: ToolCall, started: float, problems: tuple[ArgumentProblem, ...]
+        self, call: ToolCall, started: float, problems: tuple[ArgumentProblem, ...], total: int
     ) -> ToolResult:
-        content = _invalid_arguments(call.name, problems)
+        content = _feedback.invalid_arguments(call.name, problems, total)
         return self._failure(call, started, "invalid_arguments", content, problems=problems)
 
     def _unknown(self, name: str) -> str:
-        text = f"Unknown tool {_clip(name, 100)!r}."
+        """The unknown-tool text, with a few close names found cheaply: with many tools,
+        only names sharing a start or a part with ``name`` are compared."""
         names = list(self._entries)
-        if not names:
-            return text + " No tools are available."
-        close = difflib.get_close_matches(name[:100], names, n=1)
-        if close:
-            text += f" Did you mean {close[0]!r}?"
-        return text + f" Available tools: {', '.join(names)}."
-
-    def _clipped(self, content: str) -> str:
-        limit = self.max_content_chars
-        if len(content) <= limit:
-            return content
-        note = f"[truncated: {len(content)} characters, showing the first {limit}]"
-        return f"{content[:limit]}...\n{note}"
+        wanted = name[:100]
+        candidates = names
+        if len(names) > _CLOSE_NAME_CANDIDATES:
+            lowered = wanted.lower()
+            candidates = [
+                n
+                for n in names
+                if n[:3].lower() == lowered[:3] or lowered in n.lower() or n.lower() in lowered
+            ][:_CLOSE_NAME_CANDIDATES]
+        close = difflib.get_close_matches(wanted, candidates, n=3) if wanted else []
+        return _feedback.unknown_tool(name, names, close)
 
     # -- running groups of calls ---------------------------------------------------------------
 
-    def _inline(self, job: _Job) -> bool:
-        """Whether the sync driver runs this lone call in the caller's thread."""
-        return job.timeout is None and self.executor is None and not job.entry.is_async
+    def _call_sync(self, job: _Job) -> _Outcome:
+        """A lone sync call of the sync driver: inline in this thread, or (with a timeout or
+        an executor) in a worker thread this one waits for, no event loop involved."""
+        if job.timeout is None and self.executor is None:
+            return _call_inline(job)
+        pool = self.executor or thread_pool()
+        try:
+            future = pool.submit(job.entry.function, *job.args, **job.kwargs)
+        except BaseException as error:  # a shut-down executor, a process pool's pickling
+            return (None, error, perf_counter())
+        try:
+            value = future.result(timeout=job.timeout)
+        except concurrent.futures.TimeoutError as error:
+            if future.done():  # the tool's own TimeoutError (the same class since 3.11)
+                return (None, error, perf_counter())
+            future.cancel()
+            return (None, _TimedOut(), perf_counter())
+        except BaseException as error:  # what the tool raised, KeyboardInterrupt included
+            return (None, error, perf_counter())
+        return (value, None, perf_counter())
 
     async def _run_group(self, jobs: list[_Job]) -> list[_Outcome]:
         """Run a group's calls concurrently (the one execution path of both drivers)."""
@@ -686,7 +697,7 @@ class Registry:
             ),
             return_exceptions=True,
         )
-        # What comes back as an exception is a tool's own CancelledError (or worse).
+        # What comes back as an exception is a tool's own CancelledError.
         return [(None, o, perf_counter()) if isinstance(o, BaseException) else o for o in outcomes]
 
     async def _run_job(self, job: _Job, limit: asyncio.Semaphore | None) -> _Outcome:
@@ -704,20 +715,59 @@ class Registry:
             return (None, _TimedOut(), perf_counter())
 
     async def _attempt(self, job: _Job) -> _Outcome:
-        fn = job.entry.fn
+        fn = job.entry.function
         try:
             if job.entry.is_async:
                 value = await fn(*job.args, **job.kwargs)
             else:
                 loop = asyncio.get_running_loop()
                 bound = functools.partial(fn, *job.args, **job.kwargs)
-                value = await loop.run_in_executor(self.executor or _thread_pool(), bound)
-        except Exception as error:
+                value = await loop.run_in_executor(self.executor or thread_pool(), bound)
+        except asyncio.CancelledError:
+            raise  # a cancellation of this call (or the tool's own: gather tells them apart)
+        except BaseException as error:  # KeyboardInterrupt too: never out into the loop
             return (None, error, perf_counter())
         return (value, None, perf_counter())
 
 
 # -- helpers -----------------------------------------------------------------------------------
+
+_Limit = Callable[[float | None], float | None]
+"""Turns a call's own timeout into the one it runs with (the default, capped by a deadline)."""
+
+
+def _time_limit(default: float | None, deadline: float | None) -> _Limit | None:
+    """The timeout rule of one batch: the call's own timeout, else ``default``; never past
+    ``deadline`` seconds from now. ``None`` when there is nothing to apply."""
+    if default is None and deadline is None:
+        return None
+    end = None if deadline is None else perf_counter() + max(deadline, 0.0)
+
+    def limit(own: float | None) -> float | None:
+        chosen = default if own is None else own
+        if end is None:
+            return chosen
+        remaining = max(end - perf_counter(), 0.001)
+        return remaining if chosen is None else min(chosen, remaining)
+
+    return limit
+
+
+def _context_for(context: Any, tool_name: str, call_id: str) -> Context[Any]:
+    """The ``Context`` a tool receives: the caller's template, or one around its ``deps``."""
+    if isinstance(context, Context):
+        return dataclasses.replace(context, tool_name=tool_name, call_id=call_id)  # pyright: ignore[reportUnknownArgumentType, reportUnknownVariableType]
+    return Context(deps=context, tool_name=tool_name, call_id=call_id)
+
+
+def _is_fatal(error: BaseException | None) -> bool:
+    """Whether ``error`` stops the program rather than the call (``KeyboardInterrupt``,
+    ``SystemExit``): raised to the caller once its group has settled."""
+    return (
+        error is not None
+        and not isinstance(error, Exception)
+        and not isinstance(error, asyncio.CancelledError)
+    )
 
 
 def _as_tool(
@@ -727,15 +777,11 @@ def _as_tool(
     found = cast("Tool[..., Any]", item) if isinstance(item, Tool) else tool(item)
     if prefix is None and description is None:
         return found
-    clone = found._clone()  # pyright: ignore[reportPrivateUsage]
-    clone._definitions = {}  # pyright: ignore[reportPrivateUsage]
-    if prefix is not None:
-        clone.name = f"{prefix}_{found.name}"
+    name = found.name if prefix is None else f"{prefix}_{found.name}"
+    text = found.description
     if description is not None:
-        clone.description = (
-            f"{description}\n\n{found.description}" if found.description else description
-        )
-    return clone
+        text = f"{description}\n\n{found.description}" if found.description else description
+    return found.with_options(name=name, description=text)
 
 
 def _public_methods(obj: object) -> list[str]:
@@ -755,7 +801,7 @@ def _groups(jobs: list[_Job]) -> list[list[_Job]]:
     groups: list[list[_Job]] = []
     run: list[_Job] = []
     for job in jobs:
-        if job.entry.tool.sequential:
+        if job.entry.sequential:
             if run:
                 groups.append(run)
                 run = []
@@ -772,27 +818,26 @@ def _decoded(arguments: object) -> dict[str, Any]:
     if isinstance(arguments, str):
         if not arguments or arguments.isspace():
             return {}
-        decoded = json.loads(arguments)
+        try:
+            decoded = json.loads(arguments)
+        except (ValueError, RecursionError):
+            return {}  # valid for the validator (it repairs what it can), not for json
         return decoded if isinstance(decoded, dict) else {}  # pyright: ignore[reportUnknownVariableType]
     return dict(arguments) if isinstance(arguments, Mapping) else {}  # pyright: ignore[reportUnknownArgumentType]
 
 
 def _serialised(value: Any, serializer: Callable[[Any], str] | None) -> str:
-    """The text the model receives for a return value."""
+    """The text the model receives for a return value: JSON for anything but a ``str``
+    (non-finite floats as the strings ``"NaN"``, ``"Infinity"``), or the tool's own
+    serializer's text."""
     if serializer is not None:
-        return serializer(value)
+        text = serializer(value)
+        if not isinstance(text, str):  # pyright: ignore[reportUnnecessaryIsInstance] - user code
+            raise TypeError(f"the serializer returned {type(text).__name__}, not str")
+        return text
     if isinstance(value, str):
         return value
-    return to_json(value, fallback=str).decode()
-
-
-def _described(error: BaseException) -> str:
-    text = str(error)
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit] + "..."
+    return to_json(value, fallback=str, inf_nan_mode="strings").decode()
 
 
 def _problem(detail: Any) -> ArgumentProblem:
@@ -806,82 +851,10 @@ def _problem(detail: Any) -> ArgumentProblem:
     return ArgumentProblem(tuple(detail["loc"]), detail["msg"], detail["input"])
 
 
-def _location(location: tuple[str | int, ...]) -> str:
-    text = ""
-    for part in location:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "arguments"
-
-
-def _invalid_arguments(name: str, problems: Iterable[ArgumentProblem]) -> str:
-    lines = [f"Invalid arguments for {name}:"]
-    for problem in problems:
-        line = f"- {_location(problem.location)}: {problem.message}"
-        shown = problem.input is not None or (
-            problem.location and not problem.message.startswith("Missing")
-        )
-        if shown:
-            line += f" (got {_clip(repr(problem.input), 100)})"
-        lines.append(line)
-    lines.append(f"Fix the arguments and call {name} again.")
-    return "\n".join(lines)
-
-
-def _invalid_json(name: str, arguments: str, detail: str) -> str:
-    preview = _clip(arguments, 200)
-    return (
-        f"The arguments for {name} are not valid JSON: {detail}.\n"
-        f"Received ({len(arguments)} characters): {preview}\n"
-        f"Send the arguments as one JSON object and call {name} again."
-    )
-
-
-# -- the shared thread pool and background event loop --------------------------------------------
-
-_lock = threading.Lock()
-
-
-@functools.cache
-def _start_pool() -> concurrent.futures.ThreadPoolExecutor:
-    return concurrent.futures.ThreadPoolExecutor(_DEFAULT_WORKERS, thread_name_prefix="toolkit")
-
-
-@functools.cache
-def _start_loop() -> tuple[asyncio.AbstractEventLoop, threading.Thread]:
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="toolkit-loop", daemon=True)
-    thread.start()
-    return loop, thread
-
-
-def _thread_pool() -> concurrent.futures.ThreadPoolExecutor:
-    """The thread pool shared by every registry without its own executor (made on first use)."""
-    with _lock:
-        return _start_pool()
-
-
-def _on_background_loop(awaitable: Awaitable[Any]) -> Any:
-    """Run a coroutine on toolkit's background event loop and wait for its value."""
-    with _lock:
-        loop, thread = _start_loop()
-    if threading.current_thread() is thread:
-        if inspect.iscoroutine(awaitable):
-            awaitable.close()
-        raise RuntimeError(
-            "Registry.execute() was called from an async tool; use 'await execute_async()'"
-        )
-    future = asyncio.run_coroutine_threadsafe(_awaited(awaitable), loop)
-    try:
-        return future.result()
-    except BaseException:
-        future.cancel()  # e.g. KeyboardInterrupt: cancel the calls still running
-        raise
-
-
 def _call_inline(job: _Job) -> _Outcome:
-    """Call a sync tool in this thread."""
+    """Call a sync tool in this thread (what stops the program is raised as it comes)."""
     try:
-        value = job.entry.fn(*job.args, **job.kwargs)
+        value = job.entry.function(*job.args, **job.kwargs)
     except Exception as error:
         return (None, error, perf_counter())
     return (value, None, perf_counter())

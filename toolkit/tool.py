@@ -16,13 +16,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, Literal, cast, overload
 
 from pydantic import ValidationError
-from pydantic_core import to_json
+from pydantic_core import PydanticSerializationError, to_json
 from typing_extensions import ParamSpec, Self, TypeVar
 
 from toolkit._lossless import repair_arguments
 from toolkit.context import Context
+from toolkit.errors import ToolDefinitionError
 from toolkit.formats import get_format
-from toolkit.schema import FunctionSchema, build_function_schema, caller_namespace
+from toolkit.schema import (
+    FunctionSchema,
+    build_function_schema,
+    caller_namespace,
+    name_problem,
+    renamed,
+)
 
 if TYPE_CHECKING:
     from toolkit.formats import Change, FormatName
@@ -54,10 +61,43 @@ class ToolAnnotations:
     open_world: bool | None = None
 
 
+_UNSET: Any = object()  # with_options: "keep the current value" (None is a value there)
+
+
+class _FromFunction:
+    """``__doc__`` of a ``Tool``: the class's own docstring on the class, the wrapped
+    function's on an instance, so ``help()``, Sphinx and mkdocstrings show the function."""
+
+    def __init__(self, class_doc: str | None) -> None:
+        self.class_doc = class_doc
+
+    def __get__(self, instance: object, owner: type[Any] | None = None) -> str | None:
+        if instance is None:
+            return self.class_doc
+        return getattr(object.__getattribute__(instance, "__wrapped__"), "__doc__", None)
+
+
+class _ModuleOfFunction(str):
+    """``__module__`` of a ``Tool``. ``type.__module__`` reads the class's entry as it is (so
+    it must be a ``str``: the class's own module); on an instance it is a descriptor giving
+    the wrapped function's module, which documentation tools read to place the tool."""
+
+    __slots__ = ()
+
+    def __get__(self, instance: object, owner: type[Any] | None = None) -> str:
+        if instance is None:
+            return str(self)
+        function = object.__getattribute__(instance, "__wrapped__")
+        module = getattr(function, "__module__", None)
+        return module if isinstance(module, str) else str(self)
+
+
 class Tool(Generic[P, R]):
     """A callable with a name, a description, a JSON Schema and a compiled validator.
 
-    Create one with ``@tool``. Calling it calls the wrapped function unchanged.
+    Create one with ``@tool``. Calling it calls the wrapped function unchanged. A ``Tool`` is
+    read-only: ``with_options(...)`` returns a changed copy (its rendered definitions are
+    cached per copy, so nothing can go stale).
 
     Attributes:
         name: The tool name the model calls.
@@ -78,7 +118,6 @@ class Tool(Generic[P, R]):
         "__qualname__",
         "__wrapped__",
         "_definitions",
-        "_fn",
         "_is_coroutine_marker",
         "_schema",
         "annotations",
@@ -99,12 +138,17 @@ class Tool(Generic[P, R]):
     timeout: float | None
     serializer: Callable[[Any], str] | None
     needs_approval: bool
+    __wrapped__: Callable[P, R]
+    _schema: FunctionSchema
+    _definitions: dict[tuple[str, bool], tuple[dict[str, Any], tuple[Change, ...]]]
 
     def __init__(
         self,
         fn: Callable[P, R],
         schema: FunctionSchema,
         *,
+        name: str | None = None,
+        description: str | None = None,
         strict: bool = False,
         annotations: ToolAnnotations | None = None,
         sequential: bool = False,
@@ -112,30 +156,80 @@ class Tool(Generic[P, R]):
         serializer: Callable[[Any], str] | None = None,
         needs_approval: bool = False,
     ) -> None:
-        self._fn = fn
-        self._schema = schema
-        self.name = schema.name
-        self.description = schema.description
-        self.strict = strict
-        self.annotations = annotations
-        self.sequential = sequential
-        self.timeout = timeout
-        self.serializer = serializer
-        self.needs_approval = needs_approval
-        self._definitions: dict[tuple[str, bool], tuple[dict[str, Any], tuple[Change, ...]]] = {}
-        self.__wrapped__ = fn
-        self.__name__ = getattr(fn, "__name__", schema.name)
-        self.__qualname__ = schema.qualname
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"tool {schema.name!r}: timeout must be a positive number of seconds")
+        chosen = schema.name if name is None else name
+        problem = name_problem(chosen)
+        if problem is not None:
+            raise ToolDefinitionError.single(schema.qualname, None, problem)
+        schema = renamed(schema, chosen)  # validation errors are titled with the tool's name
+        setting = object.__setattr__
+        setting(self, "__wrapped__", fn)
+        setting(self, "_schema", schema)
+        setting(self, "name", chosen)
+        setting(self, "description", schema.description if description is None else description)
+        setting(self, "strict", strict)
+        setting(self, "annotations", annotations)
+        setting(self, "sequential", sequential)
+        setting(self, "timeout", timeout)
+        setting(self, "serializer", serializer)
+        setting(self, "needs_approval", needs_approval)
+        setting(self, "_definitions", {})
+        setting(self, "__name__", getattr(fn, "__name__", schema.name))
+        setting(self, "__qualname__", schema.qualname)
         # inspect.iscoroutinefunction(tool) answers like it does for the function (3.12+)
-        self._is_coroutine_marker: object = None
+        setting(self, "_is_coroutine_marker", None)
         if sys.version_info >= (3, 12) and schema.is_async:
             inspect.markcoroutinefunction(self)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "_is_coroutine_marker":  # set by inspect.markcoroutinefunction
+            object.__setattr__(self, name, value)
+            return
+        raise AttributeError(
+            f"Tool {self.name!r} is read-only: use tool.with_options({name}=...) for a changed copy"
+        )
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Tool {self.name!r} is read-only")
+
+    def with_options(
+        self,
+        *,
+        name: str = _UNSET,
+        description: str = _UNSET,
+        strict: bool = _UNSET,
+        annotations: ToolAnnotations | None = _UNSET,
+        sequential: bool = _UNSET,
+        timeout: float | None = _UNSET,
+        serializer: Callable[[Any], str] | None = _UNSET,
+        needs_approval: bool = _UNSET,
+    ) -> Tool[P, R]:
+        """A copy of this tool with the given options changed (the others kept), sharing the
+        schema and validator, with its own cache of rendered definitions.
+
+        Raises:
+            ToolDefinitionError: the new name is not a usable tool name.
+            ValueError: the timeout is not positive.
+        """
+        return type(self)(
+            self.__wrapped__,
+            self._schema,
+            name=self.name if name is _UNSET else name,
+            description=self.description if description is _UNSET else description,
+            strict=self.strict if strict is _UNSET else strict,
+            annotations=self.annotations if annotations is _UNSET else annotations,
+            sequential=self.sequential if sequential is _UNSET else sequential,
+            timeout=self.timeout if timeout is _UNSET else timeout,
+            serializer=self.serializer if serializer is _UNSET else serializer,
+            needs_approval=self.needs_approval if needs_approval is _UNSET else needs_approval,
+        )
 
     # -- the function, unchanged -------------------------------------------------------------
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Call the wrapped function exactly as if it were not decorated."""
-        return self._fn(*args, **kwargs)
+        return self.__wrapped__(*args, **kwargs)
 
     @overload
     def __get__(self, instance: None, owner: type[Any] | None = None) -> Self: ...
@@ -147,30 +241,29 @@ class Tool(Generic[P, R]):
     ) -> Tool[_BoundP, _BoundR]: ...
     def __get__(self, instance: object, owner: type[Any] | None = None) -> Any:
         # A method decorated in a class body: bind it like a function would be, keeping
-        # the schema (which never included self/cls).
-        fn: Any = self._fn
+        # the schema (which never included self/cls) and the rendered definitions.
+        fn: Any = self.__wrapped__
         if isinstance(fn, classmethod):
             bound = fn.__get__(instance, owner)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
         elif isinstance(fn, staticmethod) or instance is None:
             return self
         else:
             bound = types.MethodType(fn, instance)
-        clone = self._clone()
-        clone._fn = bound
-        clone.__wrapped__ = bound
-        return clone
-
-    def _clone(self) -> Self:
-        """A shallow copy sharing the schema and the definition cache."""
         clone = object.__new__(type(self))
         for slot in Tool.__slots__:
             object.__setattr__(clone, slot, object.__getattribute__(self, slot))
+        object.__setattr__(clone, "__wrapped__", bound)
         return clone
 
     def __repr__(self) -> str:
         return f"<Tool {self.name!r} of {self.__qualname__}>"
 
     # -- the model's side ----------------------------------------------------------------------
+
+    @property
+    def function(self) -> Callable[..., Any]:
+        """The wrapped callable (bound, for a method reached through an instance)."""
+        return self.__wrapped__
 
     @property
     def parameters(self) -> dict[str, Any]:
@@ -181,6 +274,12 @@ class Tool(Generic[P, R]):
     def is_async(self) -> bool:
         """Whether the wrapped function is a coroutine function."""
         return self._schema.is_async
+
+    @property
+    def takes_context(self) -> bool:
+        """Whether the function has parameters filled from the call's ``Context`` (hidden
+        from the model): ``validate(..., context=...)`` fills them."""
+        return bool(self._schema.injections)
 
     @property
     def return_annotation(self) -> Any:
@@ -195,9 +294,10 @@ class Tool(Generic[P, R]):
         Args:
             format: ``"openai"``, ``"openai-responses"``, ``"anthropic"``, ``"workers-ai"``,
                 ``"gemini"`` or ``"mcp"``.
-            strict: Render for strict mode (closed objects, every property required, optional
-                ones nullable). Defaults to the tool's own ``strict``; ignored by formats
-                without a strict mode.
+            strict: Render for strict mode (closed objects; for OpenAI every property
+                required and optional ones nullable, for Anthropic optional ones kept
+                optional). Defaults to the tool's own ``strict``; ignored by formats without
+                a strict mode.
 
         The result is cached and shared between calls: copy it before changing it.
 
@@ -227,78 +327,120 @@ class Tool(Generic[P, R]):
     # -- validated calls -------------------------------------------------------------------------
 
     def validate(
-        self, arguments: str | bytes | Mapping[str, Any], *, strict: bool = False
+        self,
+        arguments: str | bytes | Mapping[str, Any],
+        *,
+        strict: bool = False,
+        context: Context[Any] | None = None,
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """Validate a model's arguments (a JSON string or a mapping) against the signature.
 
         Arguments sent in the shapes strict-mode schemas use (``null`` for a parameter with a
         default, a list of key/value pairs for a dict, structured values sent as JSON strings)
-        are mapped back first. Returns the positional and keyword arguments for the call,
-        without the injected ones.
+        are mapped back first. Returns the positional and keyword arguments for
+        ``tool.function``: with the parameters filled from ``context`` when one is given,
+        else without them.
 
         Args:
             arguments: What the model sent.
             strict: Validate in pydantic's strict JSON mode: no coercion (``"3"`` is not an
                 int), though values JSON cannot express (dates, UUIDs...) stay strings.
+            context: The call's context, for the parameters annotated ``Context`` or
+                ``Injected``.
 
         Raises:
-            pydantic.ValidationError: the arguments do not fit, with every failing location.
+            pydantic.ValidationError: the arguments do not fit, with every failing location
+                (titled with the tool's name).
         """
-        validator = self._schema.validator
-        if _is_array(arguments):
-            # pydantic's arguments schema would take a JSON array as positional arguments;
-            # the protocols only ever send named arguments, so an array is a mistake.
-            raise ValidationError.from_exception_data(
-                "arguments", [{"type": "dict_type", "loc": (), "input": arguments}]
-            )
-        try:
-            if isinstance(arguments, (str, bytes)):
-                return cast(
-                    "tuple[tuple[Any, ...], dict[str, Any]]",
-                    validator.validate_json(arguments, strict=strict or None),
-                )
-            if strict:
-                return self.validate(to_json(arguments), strict=True)
-            return cast(
-                "tuple[tuple[Any, ...], dict[str, Any]]", validator.validate_python(arguments)
-            )
-        except ValidationError:
-            repaired = _repaired(arguments, self._schema.parameters)
-            if repaired is None:
-                raise
-        if strict:
-            return cast(
-                "tuple[tuple[Any, ...], dict[str, Any]]",
-                validator.validate_json(to_json(repaired), strict=True),
-            )
-        return cast("tuple[tuple[Any, ...], dict[str, Any]]", validator.validate_python(repaired))
+        schema = self._schema
+        if type(arguments) is str and arguments[:1] == "{":  # the usual case, kept short
+            try:
+                validated = schema.validator.validate_json(arguments, strict=strict or None)
+            except ValidationError as error:
+                validated = self._repaired_or_raise(arguments, strict, error)
+        else:
+            validated = self._validated(arguments, strict)
+        if context is not None and schema.injections:
+            return self._bind(validated, context)
+        return validated
 
     def call(
         self, arguments: str | bytes | Mapping[str, Any], *, context: Context[Any] | None = None
     ) -> R:
-        """Validate ``arguments`` and call the function (sync tools; use ``acall`` for async).
+        """Validate ``arguments`` and call the function (sync tools; use ``call_async`` for
+        async ones).
 
         Raises:
             pydantic.ValidationError: invalid arguments; the function was not called.
             TypeError: the tool is async.
         """
         if self._schema.is_async:
-            raise TypeError(f"tool {self.name!r} is async: use 'await tool.acall(...)'")
-        args, kwargs = self._bind(self.validate(arguments), context)
-        return self._fn(*args, **kwargs)  # pyright: ignore[reportCallIssue]
+            raise TypeError(f"tool {self.name!r} is async: use 'await tool.call_async(...)'")
+        args, kwargs = self._bind(self._validated(arguments, False), context)
+        return self.__wrapped__(*args, **kwargs)  # pyright: ignore[reportCallIssue]
 
-    async def acall(
+    async def call_async(
         self, arguments: str | bytes | Mapping[str, Any], *, context: Context[Any] | None = None
     ) -> Any:
         """Validate ``arguments`` and call the function, awaiting it if it is async.
 
         A sync tool runs in the calling thread; the registry decides about thread pools.
         """
-        args, kwargs = self._bind(self.validate(arguments), context)
-        result = self._fn(*args, **kwargs)  # pyright: ignore[reportCallIssue]
+        args, kwargs = self._bind(self._validated(arguments, False), context)
+        result = self.__wrapped__(*args, **kwargs)  # pyright: ignore[reportCallIssue]
         if self._schema.is_async:
             return await cast("Awaitable[Any]", result)
         return result
+
+    def _validated(
+        self, arguments: str | bytes | Mapping[str, Any], strict: bool
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        validator = self._schema.validator
+        if _is_array(arguments):
+            # pydantic's arguments schema would take a JSON array as positional arguments;
+            # the protocols only ever send named arguments, so an array is a mistake.
+            raise ValidationError.from_exception_data(
+                self.name, [{"type": "dict_type", "loc": (), "input": arguments}]
+            )
+        try:
+            if isinstance(arguments, (str, bytes)):
+                return validator.validate_json(arguments, strict=strict or None)
+            if strict:
+                return validator.validate_json(self._as_json(arguments), strict=True)
+            return validator.validate_python(arguments)
+        except ValidationError as error:
+            return self._repaired_or_raise(arguments, strict, error)
+
+    def _repaired_or_raise(
+        self, arguments: str | bytes | Mapping[str, Any], strict: bool, error: ValidationError
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Validate the arguments mapped back from strict-mode shapes, or raise ``error`` (the
+        first validation's) when nothing could be mapped."""
+        repaired = _repaired(arguments, self._schema.parameters)
+        if repaired is None:
+            raise error
+        validator = self._schema.validator
+        if strict:
+            return validator.validate_json(self._as_json(repaired), strict=True)
+        return validator.validate_python(repaired)
+
+    def _as_json(self, arguments: Any) -> bytes:
+        """Mapping arguments as JSON, for strict validation; a value JSON cannot hold (a lone
+        surrogate, a Python-only object) is a validation error like any other."""
+        try:
+            return to_json(arguments)
+        except (PydanticSerializationError, RecursionError, ValueError) as error:
+            raise ValidationError.from_exception_data(
+                self.name,
+                [
+                    {
+                        "type": "json_invalid",
+                        "loc": (),
+                        "input": "",
+                        "ctx": {"error": f"the arguments cannot be written as JSON ({error})"},
+                    }
+                ],
+            ) from None
 
     def _bind(
         self, validated: tuple[tuple[Any, ...], dict[str, Any]], context: Context[Any] | None
@@ -322,6 +464,11 @@ class Tool(Generic[P, R]):
         return full_args, kwargs
 
 
+# A Tool shows the wrapped function's docstring and module (see the two classes above).
+Tool.__doc__ = _FromFunction(Tool.__doc__)  # type: ignore[assignment]
+type.__setattr__(Tool, "__module__", _ModuleOfFunction(Tool.__module__))
+
+
 def _is_array(arguments: object) -> bool:
     if isinstance(arguments, str):
         head = arguments[:1]
@@ -340,7 +487,7 @@ def _repaired(arguments: str | bytes | Mapping[str, Any], schema: dict[str, Any]
     if isinstance(arguments, (str, bytes)):
         try:
             arguments = json.loads(arguments)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     repaired = repair_arguments(arguments, schema)
     return None if repaired is arguments else repaired
