@@ -16,17 +16,24 @@ def get_weather(city: str, unit: Literal["celsius", "fahrenheit"] = "celsius") -
 get_weather.definition("openai")      # or "anthropic", "gemini", "mcp", ...
 get_weather.call('{"city": "Paris"}')  # validated, then called
 ```
+
+Every name used day to day lives here, its one documented home. The other public modules:
+``toolkit.model`` (what a backend implements), ``toolkit.formats`` (the codec contract) and
+``toolkit.testing`` (offline models for tests).
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from toolkit.calls import ArgumentProblem, CallError, ToolCall, ToolResult
+from toolkit.calls import ArgumentProblem, CallError, ErrorKind, ToolCall, ToolResult
 from toolkit.context import Context, Injected
 from toolkit.errors import (
+    ConversationConflict,
     DefinitionProblem,
     ModelError,
+    StateError,
     ToolDefinitionError,
     ToolError,
     ToolkitError,
@@ -36,47 +43,115 @@ from toolkit.formats import FORMATS, Change, FormatName
 from toolkit.tool import Tool, ToolAnnotations, tool
 
 if TYPE_CHECKING:
-    from toolkit.registry import Registry, Veto
-    from toolkit.runner import Conversation, Runner, RunResult
+    from toolkit.backends.anthropic import AnthropicMessages
+    from toolkit.backends.openai import OpenAIChat, OpenAIResponses
+    from toolkit.backends.workers_ai import WorkersAI
+    from toolkit.registry import AfterCall, BeforeCall, Registry, Veto
+    from toolkit.runner._conversation import Conversation
+    from toolkit.runner._events import (
+        ArgumentsDelta,
+        Event,
+        RunFinished,
+        StepFinished,
+        TextDelta,
+        ToolCallComplete,
+        ToolCallStarted,
+        ToolResultEvent,
+    )
+    from toolkit.runner._limits import Limits
+    from toolkit.runner._runner import Approver, Runner
+    from toolkit.runner._state import Approve, Decision, Deny, PendingApproval, RunResult
+    from toolkit.runner._store import ConversationStore, SQLiteStore, StoredSession
 
 __all__ = [
     "FORMATS",
+    "AfterCall",
+    "AnthropicMessages",
+    "Approve",
+    "Approver",
     "ArgumentProblem",
+    "ArgumentsDelta",
+    "BeforeCall",
     "CallError",
     "Change",
     "Context",
     "Conversation",
+    "ConversationConflict",
+    "ConversationStore",
+    "Decision",
     "DefinitionProblem",
+    "Deny",
+    "ErrorKind",
+    "Event",
     "FormatName",
     "Injected",
+    "Limits",
     "ModelError",
+    "OpenAIChat",
+    "OpenAIResponses",
+    "PendingApproval",
     "Registry",
+    "RunFinished",
     "RunResult",
     "Runner",
+    "SQLiteStore",
+    "StateError",
+    "StepFinished",
+    "StoredSession",
+    "TextDelta",
     "Tool",
     "ToolAnnotations",
     "ToolCall",
+    "ToolCallComplete",
+    "ToolCallStarted",
     "ToolDefinitionError",
     "ToolError",
     "ToolNameConflict",
     "ToolResult",
+    "ToolResultEvent",
     "ToolkitError",
     "Veto",
+    "WorkersAI",
     "tool",
 ]
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+# The registry brings asyncio and threads, the runner pydantic models and the backends their
+# HTTP glue: each is loaded when one of its names is first used, so that ``import toolkit``
+# stays as light as defining tools needs. (No module here imports a provider SDK.)
+_LAZY = {
+    "toolkit.registry": ("AfterCall", "BeforeCall", "Registry", "Veto"),
+    "toolkit.runner._conversation": ("Conversation",),
+    "toolkit.runner._events": (
+        "ArgumentsDelta",
+        "Event",
+        "RunFinished",
+        "StepFinished",
+        "TextDelta",
+        "ToolCallComplete",
+        "ToolCallStarted",
+        "ToolResultEvent",
+    ),
+    "toolkit.runner._limits": ("Limits",),
+    "toolkit.runner._runner": ("Approver", "Runner"),
+    "toolkit.runner._state": ("Approve", "Decision", "Deny", "PendingApproval", "RunResult"),
+    "toolkit.runner._store": ("ConversationStore", "SQLiteStore", "StoredSession"),
+    "toolkit.backends.openai": ("OpenAIChat", "OpenAIResponses"),
+    "toolkit.backends.anthropic": ("AnthropicMessages",),
+    "toolkit.backends.workers_ai": ("WorkersAI",),
+}
+_HOME = {name: module for module, names in _LAZY.items() for name in names}
 
 
 def __getattr__(name: str) -> Any:
-    # The registry brings asyncio and thread pools: load it when first named, so that
-    # ``import toolkit`` stays as light as defining tools needs.
-    if name in ("Registry", "Veto"):
-        from toolkit import registry  # noqa: PLC0415 - deferred on purpose
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'toolkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # once loaded, a plain attribute
+    return value
 
-        return getattr(registry, name)
-    if name in ("Runner", "Conversation", "RunResult"):
-        from toolkit import runner  # noqa: PLC0415 - deferred on purpose
 
-        return getattr(runner, name)
-    raise AttributeError(f"module 'toolkit' has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -10,13 +10,15 @@ def add(a: int, b: int) -> int:
     return a + b
 
 model = ScriptedModel([call("add", a=2, b=3), "2 + 3 = 5"])
-result = Runner(model, model="test", tools=[add]).run("What is 2 + 3?")
+result = Runner(model, tools=[add]).run("What is 2 + 3?")
 assert result.text == "2 + 3 = 5"
 assert result.tool_results[0].value == 5
 ```
 
-Each model speaks the Chat Completions message format by default (``format="anthropic"``
-writes Anthropic messages instead), answers sync and async, and streams in small pieces.
+Each model speaks the Chat Completions message format by default (``format=`` any protocol
+the runner speaks: ``"openai-responses"``, ``"anthropic"``, ``"workers-ai"``), building its
+messages with that protocol's codec; it answers sync and async, and streams in small
+pieces. No model name is needed.
 """
 
 from __future__ import annotations
@@ -24,18 +26,16 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Literal, cast
+from typing import Any, cast, get_args
 
 from toolkit.calls import ToolCall
-from toolkit.formats import FormatName
+from toolkit.formats import ConversationCodec, ConversationFormat, get_format
 from toolkit.model import ModelReply, ModelRequest, ReplyStop, StreamDelta, Usage
 
 __all__ = ["FunctionModel", "ReplySpec", "ScriptedModel", "TestModel", "call"]
 
 ReplySpec = str | ToolCall | Sequence[ToolCall] | ModelReply
 """A scripted reply: text, one call, several calls, or a full ``ModelReply``."""
-
-_Format = Literal["openai", "anthropic"]
 
 
 def call(name: str, /, **arguments: Any) -> ToolCall:
@@ -46,21 +46,21 @@ def call(name: str, /, **arguments: Any) -> ToolCall:
 class _OfflineModel:
     """The shared half of the offline models: native messages, streaming, async twins."""
 
-    def __init__(self, format: _Format = "openai") -> None:
-        if format not in ("openai", "anthropic"):
-            raise ValueError(f"offline models speak 'openai' or 'anthropic', not {format!r}")
-        self._format: _Format = format
+    def __init__(self, format: ConversationFormat = "openai") -> None:
+        if format not in get_args(ConversationFormat):
+            known = ", ".join(repr(f) for f in get_args(ConversationFormat))
+            raise ValueError(f"offline models speak {known}; not {format!r}")
+        self._codec = get_format(format)
         self._ids = itertools.count(1)
         self.requests: list[ModelRequest] = []
 
-    @property
-    def format(self) -> FormatName:
-        """The message format the model writes."""
-        return self._format
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(format={self._codec.name!r})"
 
-    def user_message(self, text: str) -> dict[str, Any]:
-        """A user turn in the model's format."""
-        return {"role": "user", "content": text}
+    @property
+    def codec(self) -> ConversationCodec:
+        """The protocol the model writes its messages in."""
+        return self._codec
 
     def _decide(self, request: ModelRequest) -> ReplySpec:
         raise NotImplementedError
@@ -70,7 +70,7 @@ class _OfflineModel:
         self.requests.append(request)
         return self._reply(self._decide(request))
 
-    async def acomplete(self, request: ModelRequest) -> ModelReply:
+    async def complete_async(self, request: ModelRequest) -> ModelReply:
         """The next reply (async twin)."""
         return self.complete(request)
 
@@ -88,7 +88,7 @@ class _OfflineModel:
             yield StreamDelta(call_index=index, arguments=text[half:])
         yield reply
 
-    async def astream(self, request: ModelRequest) -> AsyncIterator[StreamDelta | ModelReply]:
+    async def stream_async(self, request: ModelRequest) -> AsyncIterator[StreamDelta | ModelReply]:
         """The next reply in pieces (async twin)."""
         for item in self.stream(request):
             yield item
@@ -108,25 +108,9 @@ class _OfflineModel:
         return self._made("", calls, "tool_calls")
 
     def _made(self, text: str, calls: tuple[ToolCall, ...], stop: ReplyStop) -> ModelReply:
-        arguments = [
-            c.arguments if isinstance(c.arguments, str) else json.dumps(c.arguments) for c in calls
-        ]
-        message: dict[str, Any]
-        if self._format == "openai":
-            message = {"role": "assistant", "content": text or None}
-            if calls:
-                message["tool_calls"] = [
-                    {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": a}}
-                    for c, a in zip(calls, arguments, strict=True)
-                ]
-        else:
-            blocks: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
-            blocks += [
-                {"type": "tool_use", "id": c.id, "name": c.name, "input": _object(a)}
-                for c, a in zip(calls, arguments, strict=True)
-            ]
-            message = {"role": "assistant", "content": blocks}
-        words = len(text.split()) + sum(len(a) // 4 for a in arguments)
+        message = self._codec.assistant_message(text, calls)
+        sizes = [len(c.arguments) if isinstance(c.arguments, str) else 8 for c in calls]
+        words = len(text.split()) + sum(size // 4 for size in sizes)
         return ModelReply(
             message=message, text=text, calls=calls, stop=stop, usage=Usage(10, max(words, 1))
         )
@@ -137,13 +121,15 @@ class ScriptedModel(_OfflineModel):
 
     Args:
         replies: Each a text, a ``call(...)``, a list of calls, or a ``ModelReply``.
-        format: ``"openai"`` (default) or ``"anthropic"`` message shapes.
+        format: The protocol of the messages (``"openai"`` by default).
 
     Raises:
         AssertionError: on a request after the script ran out (a test should know).
     """
 
-    def __init__(self, replies: Iterable[ReplySpec], *, format: _Format = "openai") -> None:
+    def __init__(
+        self, replies: Iterable[ReplySpec], *, format: ConversationFormat = "openai"
+    ) -> None:
         super().__init__(format)
         self._replies = list(replies)
         self._next = 0
@@ -161,7 +147,10 @@ class FunctionModel(_OfflineModel):
     """Answers with whatever ``decide(request)`` returns (it sees the whole conversation)."""
 
     def __init__(
-        self, decide: Callable[[ModelRequest], ReplySpec], *, format: _Format = "openai"
+        self,
+        decide: Callable[[ModelRequest], ReplySpec],
+        *,
+        format: ConversationFormat = "openai",
     ) -> None:
         super().__init__(format)
         self._decide_with = decide
@@ -241,10 +230,3 @@ def _name_and_schema(definition: Mapping[str, Any]) -> tuple[str, dict[str, Any]
     function = cast("Mapping[str, Any]", definition.get("function", definition))
     schema: Any = function.get("parameters") or function.get("input_schema") or {}
     return str(function["name"]), cast("dict[str, Any]", schema)
-
-
-def _object(arguments: str) -> Any:
-    try:
-        return json.loads(arguments)
-    except ValueError:
-        return {}

@@ -8,9 +8,9 @@ duck typing, so ``AnthropicBedrock`` and ``AnthropicVertex`` clients work too.
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from toolkit.formats.anthropic import CODEC
+from toolkit.formats.anthropic import CODEC, AnthropicCodec
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -22,7 +22,7 @@ __all__ = ["AnthropicMessages"]
 
 class AnthropicMessages:
     """A backend over ``anthropic.Anthropic`` (``complete``, ``stream``) or
-    ``anthropic.AsyncAnthropic`` (``acomplete``, ``astream``).
+    ``anthropic.AsyncAnthropic`` (``complete_async``, ``stream_async``).
 
     It satisfies both ``toolkit.model.SyncModel`` and ``AsyncModel``; calling the methods
     of the other kind raises ``TypeError`` naming the client to use. Requests are built by
@@ -38,6 +38,9 @@ class AnthropicMessages:
     Raises:
         TypeError: ``client`` has no ``messages.create``.
     """
+
+    needs_model: ClassVar[bool] = True
+    """A runner over this backend must name the model."""
 
     def __init__(self, client: Any) -> None:
         create = getattr(getattr(client, "messages", None), "create", None)
@@ -56,13 +59,9 @@ class AnthropicMessages:
         return f"AnthropicMessages({type(self.client).__qualname__})"
 
     @property
-    def format(self) -> Literal["anthropic"]:
-        """The codec this backend speaks: ``"anthropic"``."""
-        return "anthropic"
-
-    def user_message(self, text: str) -> dict[str, Any]:
-        """``{"role": "user", "content": text}``."""
-        return CODEC.user_message(text)
+    def codec(self) -> AnthropicCodec:
+        """The Messages codec."""
+        return CODEC
 
     def complete(self, request: ModelRequest) -> ModelReply:
         """Send ``request`` with the sync client and parse the ``Message``."""
@@ -70,9 +69,9 @@ class AnthropicMessages:
         kwargs = self._kwargs(request, stream=False)
         return CODEC.parse_reply(self.client.messages.create(**kwargs))
 
-    async def acomplete(self, request: ModelRequest) -> ModelReply:
+    async def complete_async(self, request: ModelRequest) -> ModelReply:
         """Send ``request`` with the async client and parse the ``Message``."""
-        self._need(sync=False, method="acomplete")
+        self._need(sync=False, method="complete_async")
         kwargs = self._kwargs(request, stream=False)
         return CODEC.parse_reply(await self.client.messages.create(**kwargs))
 
@@ -83,20 +82,22 @@ class AnthropicMessages:
         self._need(sync=True, method="stream")
         return self._stream(self._kwargs(request, stream=True))
 
-    def astream(self, request: ModelRequest) -> AsyncIterator[StreamDelta | ModelReply]:
+    def stream_async(self, request: ModelRequest) -> AsyncIterator[StreamDelta | ModelReply]:
         """The async twin of ``stream``, with the async client."""
-        self._need(sync=False, method="astream")
-        return self._astream(self._kwargs(request, stream=True))
+        self._need(sync=False, method="stream_async")
+        return self._stream_async(self._kwargs(request, stream=True))
 
     def _stream(self, kwargs: dict[str, Any]) -> Iterator[StreamDelta | ModelReply]:
-        assembler = CODEC.stream()
+        assembler = CODEC.stream_assembler()
         with self.client.messages.create(**kwargs) as events:
             for event in events:
                 yield from assembler.feed(event)
         yield assembler.reply()
 
-    async def _astream(self, kwargs: dict[str, Any]) -> AsyncIterator[StreamDelta | ModelReply]:
-        assembler = CODEC.stream()
+    async def _stream_async(
+        self, kwargs: dict[str, Any]
+    ) -> AsyncIterator[StreamDelta | ModelReply]:
+        assembler = CODEC.stream_assembler()
         events = await self.client.messages.create(**kwargs)
         async with events:
             async for event in events:
@@ -113,13 +114,15 @@ class AnthropicMessages:
                 kwargs["extra_body"] = {**extra, **(kwargs.get("extra_body") or {})}
         if stream:
             kwargs["stream"] = True
+        if request.timeout is not None and "timeout" not in kwargs:
+            kwargs["timeout"] = max(request.timeout, 0.001)  # the run's deadline
         return kwargs
 
     def _need(self, *, sync: bool, method: str) -> None:
         if sync and self.is_async:
             raise TypeError(
                 f"AnthropicMessages.{method}() needs a sync anthropic.Anthropic client, but "
-                "this one wraps an AsyncAnthropic: use acomplete()/astream() "
+                "this one wraps an AsyncAnthropic: use complete_async()/stream_async() "
                 "(Runner.run_async), or pass anthropic.Anthropic()"
             )
         if not sync and not self.is_async:

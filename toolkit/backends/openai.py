@@ -3,7 +3,7 @@
 Each backend is a thin driver: the codec builds the request and reads the reply (or
 assembles the stream), the backend only calls ``client.chat.completions.create`` or
 ``client.responses.create``. Both work with ``openai.OpenAI`` (``complete``, ``stream``) and
-``openai.AsyncOpenAI`` (``acomplete``, ``astream``), and with any OpenAI-compatible server
+``openai.AsyncOpenAI`` (``complete_async``, ``stream_async``), and with any OpenAI-compatible server
 (vLLM, SGLang, Together, gateways) through the client's ``base_url`` alone.
 
 The SDK is never imported here: the client is used by duck typing.
@@ -15,19 +15,21 @@ import copy
 import dataclasses
 import inspect
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar
 
 from toolkit.formats.openai_chat import CODEC as CHAT
+from toolkit.formats.openai_chat import OpenAIChatCodec
 from toolkit.formats.openai_responses import CODEC as RESPONSES
+from toolkit.formats.openai_responses import OpenAIResponsesCodec
 from toolkit.model import ModelReply, ModelRequest, StreamDelta
 
 __all__ = ["OpenAIChat", "OpenAIResponses"]
 
 _ADVICE = {
     "complete": "a sync client (openai.OpenAI); use run_async with AsyncOpenAI",
-    "stream": "a sync client (openai.OpenAI); use astream with AsyncOpenAI",
-    "acomplete": "an async client (openai.AsyncOpenAI); use run with OpenAI",
-    "astream": "an async client (openai.AsyncOpenAI); use stream with OpenAI",
+    "stream": "a sync client (openai.OpenAI); use stream_async with AsyncOpenAI",
+    "complete_async": "an async client (openai.AsyncOpenAI); use run with OpenAI",
+    "stream_async": "an async client (openai.AsyncOpenAI); use stream with OpenAI",
 }
 
 
@@ -41,7 +43,7 @@ def _is_async(method: Callable[..., Any]) -> bool:
 
 def _checked(owner: str, action: str, method: Callable[..., Any]) -> Callable[..., Any]:
     """``method`` when it suits ``action`` (sync or async), else a ``TypeError``."""
-    wants_async = action.startswith("a")
+    wants_async = action.endswith("_async")
     if _is_async(method) != wants_async:
         raise TypeError(f"{owner}.{action} needs {_ADVICE[action]}")
     return method
@@ -63,12 +65,19 @@ def _close(stream: Any) -> None:
         close()
 
 
-async def _aclose(stream: Any) -> None:
+async def _close_async(stream: Any) -> None:
     close = getattr(stream, "close", None)
     if callable(close):
         result = close()
         if inspect.isawaitable(result):
             await result
+
+
+def _with_timeout(kwargs: dict[str, Any], request: ModelRequest) -> dict[str, Any]:
+    """The SDK's per-request ``timeout`` from the run's deadline (settings may set one)."""
+    if request.timeout is not None and "timeout" not in kwargs:
+        kwargs["timeout"] = max(request.timeout, 0.001)
+    return kwargs
 
 
 class OpenAIChat:
@@ -84,11 +93,14 @@ class OpenAIChat:
 
     Attributes:
         client: An ``openai.OpenAI`` (for ``complete`` / ``stream``) or
-            ``openai.AsyncOpenAI`` (for ``acomplete`` / ``astream``), or anything with the
-            same ``chat.completions.create``.
+            ``openai.AsyncOpenAI`` (for ``complete_async`` / ``stream_async``), or anything
+            with the same ``chat.completions.create``.
     """
 
     __slots__ = ("client",)
+
+    needs_model: ClassVar[bool] = True
+    """A runner over this backend must name the model."""
 
     def __init__(self, client: Any) -> None:
         self.client = client
@@ -97,13 +109,9 @@ class OpenAIChat:
         return f"OpenAIChat({type(self.client).__name__})"
 
     @property
-    def format(self) -> Literal["openai"]:
-        """``"openai"``: tool definitions and result messages of Chat Completions."""
-        return "openai"
-
-    def user_message(self, text: str) -> dict[str, Any]:
-        """``{"role": "user", "content": text}``."""
-        return CHAT.user_message(text)
+    def codec(self) -> OpenAIChatCodec:
+        """The Chat Completions codec."""
+        return CHAT
 
     def complete(self, request: ModelRequest) -> ModelReply:
         """One completion, with a sync client.
@@ -112,17 +120,19 @@ class OpenAIChat:
             TypeError: the client is async.
         """
         create = _checked("OpenAIChat", "complete", self.client.chat.completions.create)
-        response = _sync_result("OpenAIChat", "complete", create(**CHAT.build_request(request)))
+        kwargs = _with_timeout(CHAT.build_request(request), request)
+        response = _sync_result("OpenAIChat", "complete", create(**kwargs))
         return CHAT.parse_reply(response)
 
-    async def acomplete(self, request: ModelRequest) -> ModelReply:
+    async def complete_async(self, request: ModelRequest) -> ModelReply:
         """One completion, with an async client.
 
         Raises:
             TypeError: the client is sync.
         """
-        create = _checked("OpenAIChat", "acomplete", self.client.chat.completions.create)
-        return CHAT.parse_reply(await create(**CHAT.build_request(request)))
+        create = _checked("OpenAIChat", "complete_async", self.client.chat.completions.create)
+        kwargs = _with_timeout(CHAT.build_request(request), request)
+        return CHAT.parse_reply(await create(**kwargs))
 
     def stream(self, request: ModelRequest) -> Generator[StreamDelta | ModelReply, None, None]:
         """One streamed completion, with a sync client: a ``StreamDelta`` per fragment, then
@@ -134,18 +144,18 @@ class OpenAIChat:
         create = _checked("OpenAIChat", "stream", self.client.chat.completions.create)
         return self._stream(create, self._stream_request(request))
 
-    def astream(self, request: ModelRequest) -> AsyncGenerator[StreamDelta | ModelReply, None]:
+    def stream_async(self, request: ModelRequest) -> AsyncGenerator[StreamDelta | ModelReply, None]:
         """One streamed completion, with an async client (see ``stream``).
 
         Raises:
             TypeError: the client is sync (raised here, before iterating).
         """
-        create = _checked("OpenAIChat", "astream", self.client.chat.completions.create)
-        return self._astream(create, self._stream_request(request))
+        create = _checked("OpenAIChat", "stream_async", self.client.chat.completions.create)
+        return self._stream_async(create, self._stream_request(request))
 
     @staticmethod
     def _stream_request(request: ModelRequest) -> dict[str, Any]:
-        kwargs = CHAT.build_request(request)
+        kwargs = _with_timeout(CHAT.build_request(request), request)
         options: Mapping[str, Any] = kwargs.get("stream_options") or {}
         kwargs["stream"] = True
         kwargs["stream_options"] = {"include_usage": True, **options}
@@ -165,7 +175,7 @@ class OpenAIChat:
         yield assembler.reply()
 
     @staticmethod
-    async def _astream(
+    async def _stream_async(
         create: Callable[..., Any], kwargs: dict[str, Any]
     ) -> AsyncGenerator[StreamDelta | ModelReply, None]:
         stream = await create(**kwargs)
@@ -175,7 +185,7 @@ class OpenAIChat:
                 for delta in assembler.feed(chunk):
                     yield delta
         finally:
-            await _aclose(stream)
+            await _close_async(stream)
         yield assembler.reply()
 
 
@@ -193,13 +203,16 @@ class OpenAIResponses:
 
     Attributes:
         client: An ``openai.OpenAI`` (for ``complete`` / ``stream``) or
-            ``openai.AsyncOpenAI`` (for ``acomplete`` / ``astream``), or anything with the
-            same ``responses.create``.
+            ``openai.AsyncOpenAI`` (for ``complete_async`` / ``stream_async``), or anything
+            with the same ``responses.create``.
         use_previous_response_id: Continue the last response server-side instead of
             resending the history it covered.
     """
 
     __slots__ = ("_covered", "_last_id", "client", "use_previous_response_id")
+
+    needs_model: ClassVar[bool] = True
+    """A runner over this backend must name the model."""
 
     def __init__(self, client: Any, *, use_previous_response_id: bool = False) -> None:
         self.client = client
@@ -212,13 +225,9 @@ class OpenAIResponses:
         return f"OpenAIResponses({type(self.client).__name__}{chained})"
 
     @property
-    def format(self) -> Literal["openai-responses"]:
-        """``"openai-responses"``: tool definitions and result items of the Responses API."""
-        return "openai-responses"
-
-    def user_message(self, text: str) -> dict[str, Any]:
-        """``{"role": "user", "content": text}``."""
-        return RESPONSES.user_message(text)
+    def codec(self) -> OpenAIResponsesCodec:
+        """The Responses codec."""
+        return RESPONSES
 
     def complete(self, request: ModelRequest) -> ModelReply:
         """One response, with a sync client.
@@ -231,13 +240,13 @@ class OpenAIResponses:
         reply = RESPONSES.parse_reply(_sync_result("OpenAIResponses", "complete", result))
         return self._remember(request, reply)
 
-    async def acomplete(self, request: ModelRequest) -> ModelReply:
+    async def complete_async(self, request: ModelRequest) -> ModelReply:
         """One response, with an async client.
 
         Raises:
             TypeError: the client is sync.
         """
-        create = _checked("OpenAIResponses", "acomplete", self.client.responses.create)
+        create = _checked("OpenAIResponses", "complete_async", self.client.responses.create)
         reply = RESPONSES.parse_reply(await create(**self._build(request)))
         return self._remember(request, reply)
 
@@ -251,14 +260,14 @@ class OpenAIResponses:
         create = _checked("OpenAIResponses", "stream", self.client.responses.create)
         return self._stream(create, request)
 
-    def astream(self, request: ModelRequest) -> AsyncGenerator[StreamDelta | ModelReply, None]:
+    def stream_async(self, request: ModelRequest) -> AsyncGenerator[StreamDelta | ModelReply, None]:
         """One streamed response, with an async client (see ``stream``).
 
         Raises:
             TypeError: the client is sync (raised here, before iterating).
         """
-        create = _checked("OpenAIResponses", "astream", self.client.responses.create)
-        return self._astream(create, request)
+        create = _checked("OpenAIResponses", "stream_async", self.client.responses.create)
+        return self._stream_async(create, request)
 
     def _stream(
         self, create: Callable[..., Any], request: ModelRequest
@@ -272,7 +281,7 @@ class OpenAIResponses:
             _close(stream)
         yield self._remember(request, assembler.reply())
 
-    async def _astream(
+    async def _stream_async(
         self, create: Callable[..., Any], request: ModelRequest
     ) -> AsyncGenerator[StreamDelta | ModelReply, None]:
         stream = await create(**self._build(request, True))
@@ -282,7 +291,7 @@ class OpenAIResponses:
                 for delta in assembler.feed(event):
                     yield delta
         finally:
-            await _aclose(stream)
+            await _close_async(stream)
         yield self._remember(request, assembler.reply())
 
     def _build(self, request: ModelRequest, stream: bool = False) -> dict[str, Any]:
@@ -290,7 +299,7 @@ class OpenAIResponses:
         skip = self._continued(request)
         if skip:
             request = dataclasses.replace(request, messages=request.messages[skip:])
-        kwargs = RESPONSES.build_request(request)
+        kwargs = _with_timeout(RESPONSES.build_request(request), request)
         if skip:
             kwargs["previous_response_id"] = self._last_id
         if stream:

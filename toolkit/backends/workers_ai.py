@@ -9,10 +9,10 @@ https://developers.cloudflare.com/api/resources/ai/methods/run/
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from toolkit.errors import ModelError
-from toolkit.formats.workers_ai import CODEC
+from toolkit.formats.workers_ai import CODEC, WorkersAICodec
 from toolkit.model import StreamDelta
 
 if TYPE_CHECKING:
@@ -53,6 +53,9 @@ class WorkersAI:
         ValueError: ``api_token`` is empty.
     """
 
+    needs_model: ClassVar[bool] = True
+    """A runner over this backend must name the model (it is part of the URL)."""
+
     def __init__(
         self,
         account_id: str,
@@ -77,16 +80,20 @@ class WorkersAI:
         return f"WorkersAI(account_id={self.account_id!r}, base_url={self.base_url!r})"
 
     @property
-    def format(self) -> Literal["workers-ai"]:
-        """The codec this backend speaks: ``"workers-ai"``."""
-        return "workers-ai"
+    def codec(self) -> WorkersAICodec:
+        """The Workers AI codec."""
+        return CODEC
 
-    def user_message(self, text: str) -> dict[str, Any]:
-        """``{"role": "user", "content": text}``."""
-        return CODEC.user_message(text)
+    def url(self, model: str | None) -> str:
+        """Where requests for ``model`` are sent.
 
-    def url(self, model: str) -> str:
-        """Where requests for ``model`` are sent."""
+        Raises:
+            ValueError: no model name.
+        """
+        if not model:
+            raise ValueError(
+                "workers-ai: the request has no model name; pass Runner(..., model=...)"
+            )
         return f"{self.base_url}/accounts/{self.account_id}/ai/run/{model}"
 
     # -- sync
@@ -95,7 +102,9 @@ class WorkersAI:
         """Run ``request`` and parse the answer."""
         body = CODEC.build_request(request)
         body.pop("stream", None)
-        response = self._client().post(self.url(request.model), json=body, headers=self._headers())
+        response = self._client().post(
+            self.url(request.model), json=body, headers=self._headers(), **_timeout(request)
+        )
         return CODEC.parse_reply(_envelope(response.status_code, response.content))
 
     def stream(self, request: ModelRequest) -> Iterator[StreamDelta | ModelReply]:
@@ -106,12 +115,12 @@ class WorkersAI:
         body = CODEC.build_request(request)
         body["stream"] = True
         with self._client().stream(
-            "POST", self.url(request.model), json=body, headers=self._headers()
+            "POST", self.url(request.model), json=body, headers=self._headers(), **_timeout(request)
         ) as response:
             if response.status_code >= 400 or not _is_sse(response):
                 yield from _whole(_envelope(response.status_code, response.read()))
                 return
-            assembler = CODEC.stream()
+            assembler = CODEC.stream_assembler()
             events = _Events()
             for line in response.iter_lines():
                 data = events.line(line)
@@ -140,46 +149,50 @@ class WorkersAI:
 
     # -- async
 
-    async def acomplete(self, request: ModelRequest) -> ModelReply:
+    async def complete_async(self, request: ModelRequest) -> ModelReply:
         """Run ``request`` with the async client and parse the answer."""
         body = CODEC.build_request(request)
         body.pop("stream", None)
         url, headers = self.url(request.model), self._headers()
+        options = _timeout(request)
         if self._async_http_client is not None:
-            response = await self._async_http_client.post(url, json=body, headers=headers)
+            response = await self._async_http_client.post(
+                url, json=body, headers=headers, **options
+            )
         else:
             client = self._new_async_client()
             async with client:
-                response = await client.post(url, json=body, headers=headers)
+                response = await client.post(url, json=body, headers=headers, **options)
         return CODEC.parse_reply(_envelope(response.status_code, response.content))
 
-    def astream(self, request: ModelRequest) -> AsyncIterator[StreamDelta | ModelReply]:
+    def stream_async(self, request: ModelRequest) -> AsyncIterator[StreamDelta | ModelReply]:
         """The async twin of ``stream``."""
         body = CODEC.build_request(request)
         body["stream"] = True
-        return self._astream(self.url(request.model), body)
+        return self._stream_async(self.url(request.model), body, _timeout(request))
 
-    async def _astream(
-        self, url: str, body: dict[str, Any]
+    async def _stream_async(
+        self, url: str, body: dict[str, Any], options: dict[str, Any]
     ) -> AsyncIterator[StreamDelta | ModelReply]:
         if self._async_http_client is not None:
-            async for item in self._astream_with(self._async_http_client, url, body):
+            async for item in self._stream_with(self._async_http_client, url, body, options):
                 yield item
             return
         client = self._new_async_client()
         async with client:
-            async for item in self._astream_with(client, url, body):
+            async for item in self._stream_with(client, url, body, options):
                 yield item
 
-    async def _astream_with(
-        self, client: httpx2.AsyncClient, url: str, body: dict[str, Any]
+    async def _stream_with(
+        self, client: httpx2.AsyncClient, url: str, body: dict[str, Any], options: dict[str, Any]
     ) -> AsyncIterator[StreamDelta | ModelReply]:
-        async with client.stream("POST", url, json=body, headers=self._headers()) as response:
+        headers = self._headers()
+        async with client.stream("POST", url, json=body, headers=headers, **options) as response:
             if response.status_code >= 400 or not _is_sse(response):
                 for item in _whole(_envelope(response.status_code, await response.aread())):
                     yield item
                 return
-            assembler = CODEC.stream()
+            assembler = CODEC.stream_assembler()
             events = _Events()
             async for line in response.aiter_lines():
                 data = events.line(line)
@@ -208,6 +221,13 @@ class WorkersAI:
         import httpx2
 
         return httpx2.AsyncClient(timeout=self.timeout)
+
+
+def _timeout(request: ModelRequest) -> dict[str, Any]:
+    """The request's own timeout (the run's deadline), as httpx2 takes it."""
+    if request.timeout is None:
+        return {}
+    return {"timeout": max(request.timeout, 0.001)}
 
 
 class _Events:

@@ -1,40 +1,9 @@
-"""The runner: multi-step and multi-turn tool conversations over any model backend."""
+"""The runner's implementation: the loop, its two drivers, events, state and stores.
+
+Its public names are exported from ``toolkit`` itself (``from toolkit import Runner,
+Conversation, Limits, Approve...``), their one documented home.
+"""
 
 from __future__ import annotations
 
-from toolkit.runner._approval import Approve, Decision, Deny, PendingApproval
-from toolkit.runner._conversation import Conversation
-from toolkit.runner._events import (
-    ArgumentsDelta,
-    Event,
-    RunFinished,
-    StepFinished,
-    TextDelta,
-    ToolCallComplete,
-    ToolCallStarted,
-    ToolResultEvent,
-)
-from toolkit.runner._loop import Limits, RunResult
-from toolkit.runner._runner import Runner
-from toolkit.runner._store import ConversationStore, SQLiteStore
-
-__all__ = [
-    "Approve",
-    "ArgumentsDelta",
-    "Conversation",
-    "ConversationStore",
-    "Decision",
-    "Deny",
-    "Event",
-    "Limits",
-    "PendingApproval",
-    "RunFinished",
-    "RunResult",
-    "Runner",
-    "SQLiteStore",
-    "StepFinished",
-    "TextDelta",
-    "ToolCallComplete",
-    "ToolCallStarted",
-    "ToolResultEvent",
-]
+__all__: list[str] = []

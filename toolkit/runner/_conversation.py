@@ -1,33 +1,46 @@
-"""``Conversation``: a history that lives across user turns, optionally in a store."""
+"""``Conversation``: a history that lives across user turns, saved as JSON or in a store."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator, Mapping
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
+from toolkit.errors import StateError
+from toolkit.formats import ConversationFormat
 from toolkit.model import ToolChoice
 from toolkit.runner._events import Event
-from toolkit.runner._loop import RunResult
-from toolkit.runner._runner import Prompt, Runner
-from toolkit.runner._store import ConversationStore
+from toolkit.runner._limits import Limits
+from toolkit.runner._runner import Decisions, Prompt, Runner
+from toolkit.runner._state import PendingApproval, RunResult, load_state
+from toolkit.runner._store import ConversationStore, message_digest
 
 __all__ = ["Conversation"]
+
+
+class _ConversationState(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int = 1
+    format: ConversationFormat
+    messages: list[dict[str, Any]]
 
 
 class Conversation:
     """A conversation across user turns: each ``send`` continues the same history.
 
-    The history is kept in the provider's native format in ``messages``; ``to_json`` and
-    ``from_json`` save and restore it. A conversation made with ``open`` also saves itself to
-    its store after every turn: after ``send`` returns or raises (a failed turn's history,
-    with its open calls closed, is kept), and when a ``stream`` is exhausted or closed.
+    The history is kept in the provider's native format in ``messages``. ``to_json`` and
+    ``Conversation.from_json`` save and restore it; a ``ConversationStore`` keeps it by
+    session id (``store.load`` / ``store.save``), and ``autosave`` saves it back after every
+    turn: after ``send`` returns or raises (a failed turn's history is kept, its open calls
+    answered), and when a ``stream`` ends or is closed.
 
     Attributes:
         runner: Runs each turn.
         messages: The history so far.
-        store: Where the history is saved, or ``None``.
-        session_id: The history's key in ``store``.
+        store: Where the conversation saves itself after every turn, or ``None``.
+        session_id: Its key in ``store``.
     """
 
     def __init__(
@@ -44,93 +57,170 @@ class Conversation:
         self.messages: list[Any] = list(messages)
         self.store = store
         self.session_id = session_id
+        # What a store holds of this history: (store, session id, version, count, digest of
+        # the last message saved), so that a save writes only what changed.
+        self._saved: tuple[ConversationStore, str, int, int, str] | None = None
 
-    @classmethod
-    def open(cls, runner: Runner, store: ConversationStore, session_id: str) -> Conversation:
-        """The conversation saved in ``store`` under ``session_id`` (empty when there is
-        none yet), continued with ``runner`` and saved back after every turn.
+    def __repr__(self) -> str:
+        return f"<Conversation of {len(self.messages)} messages ({self.runner.codec.name})>"
 
-        Raises:
-            ValueError: the stored history was written for another protocol than the
-                runner's.
-        """
-        stored_format = store.format_of(session_id)
-        if stored_format is not None:
-            _check_format(stored_format, runner, f"session {session_id!r}")
-        messages = store.load(session_id) or []
-        return cls(runner, messages, store=store, session_id=session_id)
+    def autosave(self, store: ConversationStore, session_id: str) -> None:
+        """Save to ``store`` under ``session_id`` after every turn from now on."""
+        self.store, self.session_id = store, session_id
 
-    def send(self, prompt: Prompt, *, tool_choice: ToolChoice | None = None) -> RunResult:
-        """Run the next user turn (sync client)."""
-        try:
-            return self.runner.run(prompt, history=self.messages, tool_choice=tool_choice)
-        finally:
-            self._save()
+    # -- turns ----------------------------------------------------------------------------------
 
-    async def send_async(
-        self, prompt: Prompt, *, tool_choice: ToolChoice | None = None
+    def send(
+        self,
+        prompt: Prompt,
+        *,
+        tool_choice: ToolChoice | None = None,
+        limits: Limits | None = None,
+        settings: Mapping[str, Any] | None = None,
     ) -> RunResult:
-        """Run the next user turn (async client)."""
+        """Run the next user turn (sync backend); see ``Runner.run`` for the options."""
         try:
-            return await self.runner.run_async(
-                prompt, history=self.messages, tool_choice=tool_choice
+            return self.runner.run(
+                prompt,
+                history=self.messages,
+                tool_choice=tool_choice,
+                limits=limits,
+                settings=settings,
             )
         finally:
-            self._save()
+            self._autosave()
 
-    def stream(self, prompt: Prompt, *, tool_choice: ToolChoice | None = None) -> Iterator[Event]:
-        """Run the next user turn, yielding events (sync client)."""
-        events = self.runner.stream(prompt, history=self.messages, tool_choice=tool_choice)
+    async def send_async(
+        self,
+        prompt: Prompt,
+        *,
+        tool_choice: ToolChoice | None = None,
+        limits: Limits | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> RunResult:
+        """Run the next user turn (async backend)."""
+        try:
+            return await self.runner.run_async(
+                prompt,
+                history=self.messages,
+                tool_choice=tool_choice,
+                limits=limits,
+                settings=settings,
+            )
+        finally:
+            self._autosave()
+
+    def stream(
+        self,
+        prompt: Prompt,
+        *,
+        tool_choice: ToolChoice | None = None,
+        limits: Limits | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> Iterator[Event]:
+        """Run the next user turn, yielding events (sync backend)."""
+        events = self.runner.stream(
+            prompt, history=self.messages, tool_choice=tool_choice, limits=limits, settings=settings
+        )
         return events if self.store is None else self._saved_after(events)
 
-    def astream(
-        self, prompt: Prompt, *, tool_choice: ToolChoice | None = None
+    def stream_async(
+        self,
+        prompt: Prompt,
+        *,
+        tool_choice: ToolChoice | None = None,
+        limits: Limits | None = None,
+        settings: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[Event]:
-        """Run the next user turn, yielding events (async client)."""
-        events = self.runner.astream(prompt, history=self.messages, tool_choice=tool_choice)
-        return events if self.store is None else self._asaved_after(events)
+        """Run the next user turn, yielding events (async backend)."""
+        events = self.runner.stream_async(
+            prompt, history=self.messages, tool_choice=tool_choice, limits=limits, settings=settings
+        )
+        return events if self.store is None else self._saved_after_async(events)
+
+    def resume(self, pending: PendingApproval | str, decisions: Decisions) -> RunResult:
+        """Continue this conversation's paused run (see ``Runner.resume``); the pause is
+        claimed in the conversation's store, when it has one."""
+        try:
+            return self.runner.resume(pending, decisions, history=self.messages, store=self.store)
+        finally:
+            self._autosave()
+
+    async def resume_async(self, pending: PendingApproval | str, decisions: Decisions) -> RunResult:
+        """The async twin of ``resume``."""
+        try:
+            return await self.runner.resume_async(
+                pending, decisions, history=self.messages, store=self.store
+            )
+        finally:
+            self._autosave()
+
+    # -- JSON -----------------------------------------------------------------------------------
 
     def to_json(self) -> str:
-        """The history as JSON (with the format it is written in)."""
-        return json.dumps({"format": self.runner.backend.format, "messages": self.messages})
+        """The history as JSON, with the protocol it is written in."""
+        state = _ConversationState(format=self.runner.codec.name, messages=self.messages)
+        return state.model_dump_json()
 
     @classmethod
-    def from_json(cls, runner: Runner, text: str) -> Conversation:
+    def from_json(cls, text: str | bytes, *, runner: Runner) -> Conversation:
         """A conversation restored from ``to_json`` output, continued with ``runner``.
 
         Raises:
-            ValueError: the history was written for another protocol than the runner's.
+            StateError: ``text`` is not a conversation toolkit wrote (the message says what
+                is wrong), or it was written for another protocol than the runner's.
         """
-        data = json.loads(text)
-        _check_format(data.get("format"), runner, "this conversation")
-        return cls(runner, data["messages"])
+        state: _ConversationState = load_state(_ConversationState, text, "this conversation")
+        if state.format != runner.codec.name:
+            raise StateError(
+                f"this conversation is in the {state.format!r} format; the runner speaks "
+                f"{runner.codec.name!r}"
+            )
+        return cls(runner, state.messages)
 
-    # -- saving -----------------------------------------------------------------------------------
+    # -- stores -----------------------------------------------------------------------------------
 
-    def _save(self) -> None:
+    def _saved_as(self, store: ConversationStore, session_id: str, version: int) -> None:
+        """Remember that ``store`` holds this whole history as ``version``."""
+        last = message_digest(self.messages[-1]) if self.messages else ""
+        self._saved = (store, session_id, version, len(self.messages), last)
+
+    def _save_to(self, store: ConversationStore, session_id: str) -> None:
+        saved = self._saved
+        start, version = 0, 0
+        if saved is not None and saved[0] is store and saved[1] == session_id:
+            _, _, version, count, last = saved
+            start = count
+            if count > len(self.messages):
+                start = 0  # the history shrank: write it whole
+            elif count and message_digest(self.messages[count - 1]) != last:
+                start = count - 1  # the last saved message changed (merged with a new one)
+        new_version = store.write(
+            session_id,
+            format=self.runner.codec.name,
+            messages=self.messages[start:],
+            start=start,
+            version=version,
+        )
+        self._saved_as(store, session_id, new_version)
+
+    def _autosave(self) -> None:
         if self.store is not None and self.session_id is not None:
-            self.store.save(self.session_id, self.messages, format=self.runner.backend.format)
+            self.store.save(self.session_id, self)
 
     def _saved_after(self, events: Iterator[Event]) -> Generator[Event, None, None]:
         # ``yield from`` closes the runner's stream when this one is closed; the runner's
-        # loop closes any open calls as it goes, so what is saved is a valid history.
+        # loop answers any open calls as it closes, so what is saved is a valid history.
         try:
             yield from events
         finally:
-            self._save()
+            self._autosave()
 
-    async def _asaved_after(self, events: AsyncIterator[Event]) -> AsyncGenerator[Event, None]:
+    async def _saved_after_async(self, events: AsyncIterator[Event]) -> AsyncGenerator[Event, None]:
         try:
             async for event in events:
                 yield event
         finally:
             if isinstance(events, AsyncGenerator):
                 await events.aclose()  # async generators are not closed by their consumer
-            self._save()
-
-
-def _check_format(stored: object, runner: Runner, what: str) -> None:
-    if stored != runner.backend.format:
-        raise ValueError(
-            f"{what} is in the {stored!r} format; the runner speaks {runner.backend.format!r}"
-        )
+            self._autosave()

@@ -1,4 +1,8 @@
-"""What ``Runner.stream`` yields while a run goes on."""
+"""What ``Runner.stream`` yields while a run goes on.
+
+Every call event carries the call's id. Every result the model receives (a tool's, or one
+the runner wrote itself: a refusal, a denial, an interruption) is a ``ToolResultEvent``.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from dataclasses import dataclass
 
 from toolkit.calls import ToolCall, ToolResult
 from toolkit.model import Step
-from toolkit.runner._loop import RunResult
+from toolkit.runner._state import RunResult
 
 __all__ = [
     "ArgumentsDelta",
@@ -29,31 +33,30 @@ class TextDelta:
 
 @dataclass(frozen=True, slots=True)
 class ToolCallStarted:
-    """The model began a tool call (its arguments follow as ``ArgumentsDelta``)."""
+    """The model began a call (its arguments follow as ``ArgumentsDelta``)."""
 
-    index: int
-    id: str | None
+    id: str
     name: str
 
 
 @dataclass(frozen=True, slots=True)
 class ArgumentsDelta:
-    """A fragment of the JSON arguments of the call at ``index`` of the current reply."""
+    """A fragment of the JSON arguments of the call ``id``."""
 
-    index: int
+    id: str
     delta: str
 
 
 @dataclass(frozen=True, slots=True)
 class ToolCallComplete:
-    """A call as the model finished it, about to be validated and run."""
+    """A call as the model finished it, about to be validated and run (or refused)."""
 
     call: ToolCall
 
 
 @dataclass(frozen=True, slots=True)
 class ToolResultEvent:
-    """The result of a call, as it will be sent back."""
+    """A result, as it will be sent back to the model."""
 
     result: ToolResult
 
@@ -81,3 +84,4 @@ Event = (
     | StepFinished
     | RunFinished
 )
+"""Any event of a streamed run."""

@@ -1,29 +1,31 @@
-"""``Runner`` and ``Conversation``: small drivers around the one loop in ``_loop``.
+"""``Runner``: two small drivers around the one loop in ``_loop``.
 
-Each driver turns the loop's effects into I/O: ``run`` with a sync client and
-``Registry.execute``, ``run_async`` with an async client and ``execute_async``, and
-``stream`` / ``astream`` the same while yielding events.
+Each driver turns the loop's effects into I/O and yields the run's events: ``_drive`` with a
+sync backend and ``Registry.execute``, ``_drive_async`` with an async backend and
+``Registry.execute_async``. ``stream`` is a driver as it is; ``run`` is the same driver with
+whole (not streamed) replies, consumed to its last event.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import time
 from collections.abc import (
     AsyncIterator,
     Awaitable,
     Callable,
-    Generator,
     Iterable,
     Iterator,
     Mapping,
     Sequence,
 )
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from toolkit.backends import model_for
 from toolkit.calls import ToolCall, ToolResult
-from toolkit.formats import FormatName, get_format
+from toolkit.errors import StateError
+from toolkit.formats import ConversationCodec
 from toolkit.model import (
     AsyncModel,
     ModelReply,
@@ -33,7 +35,6 @@ from toolkit.model import (
     ToolChoice,
 )
 from toolkit.registry import Registry
-from toolkit.runner._approval import Decision, PendingApproval
 from toolkit.runner._events import (
     ArgumentsDelta,
     Event,
@@ -44,27 +45,52 @@ from toolkit.runner._events import (
     ToolCallStarted,
     ToolResultEvent,
 )
+from toolkit.runner._limits import Limits
 from toolkit.runner._loop import (
+    Answered,
     AwaitApproval,
     CallModel,
     Effect,
-    Limits,
     LoopSettings,
     RunCalls,
-    RunResult,
-    append_messages,
     close_open_calls,
     run_loop,
+)
+from toolkit.runner._state import (
+    Approve,
+    Decision,
+    Deny,
+    PendingApproval,
+    RunResult,
+    claim_in_process,
 )
 from toolkit.tool import Tool
 
 if TYPE_CHECKING:
-    from toolkit.runner._conversation import Conversation
+    from collections.abc import Generator
 
-__all__ = ["Prompt", "Runner"]
+    from toolkit.runner._conversation import Conversation
+    from toolkit.runner._store import ConversationStore
+
+__all__ = ["Approver", "DecisionKey", "Decisions", "Prompt", "Runner"]
 
 Prompt = str | Sequence[Mapping[str, Any]]
-_Loop = Generator[Effect, Any, RunResult]
+"""A user's text, or messages (native format) to start the run from."""
+
+Approver = Callable[[ToolCall], "Decision | bool | Awaitable[Decision | bool]"]
+"""``approve(call)``: ``Approve()`` / ``True`` to run it, ``Approve(arguments=...)`` to run it
+with other arguments, ``Deny("why")`` / ``False`` to refuse it. May be async (``run_async``)."""
+
+DecisionKey = str | ToolCall
+"""A decision's key in ``resume``: the call itself (binding the decision to its id *and*
+arguments) or the call's id."""
+
+Decisions = (
+    Mapping[str, "Decision | bool"]
+    | Mapping[ToolCall, "Decision | bool"]
+    | Mapping[DecisionKey, "Decision | bool"]
+)
+"""The decisions given to ``resume``: one per waiting call, keyed by call or by call id."""
 
 
 class Runner:
@@ -75,66 +101,58 @@ class Runner:
             an ``anthropic.Anthropic`` / ``AsyncAnthropic``, or any backend implementing
             ``toolkit.model.SyncModel`` / ``AsyncModel`` (``OpenAIResponses``, ``WorkersAI``,
             the models of ``toolkit.testing``...).
-        model: The model name sent with every request.
-        tools: A ``Registry``, or tools and plain functions to put in a new one.
+        model: The model name sent with every request (required by the backends of hosted
+            APIs; the offline models of ``toolkit.testing`` need none).
+        tools: A ``Registry``, or a tool, or tools and plain functions to put in a new one.
         system: The system prompt.
         tool_choice: ``"auto"``, ``"none"``, ``"required"`` or a tool name. A forced choice
             applies to the first request only; after the model honoured it the run goes on
             with ``"auto"`` (a forced choice kept forever loops forever).
         parallel_tool_calls: Allow several calls per reply (``None``: provider default).
         strict: Render tool definitions in strict mode (``None``: each tool's own setting).
-        max_steps: Model requests per run; a run never goes on without limit.
-        max_tool_calls: Tool calls per run.
-        deadline: Seconds a run may take (checked before each request).
-        token_budget: Tokens a run may use (checked before each request).
-        max_repeats: Identical calls (same tool, same arguments) allowed per run.
+        limits: When a run stops or refuses calls (``Limits()``: the defaults).
         settings: Other request settings passed through (``temperature``, ``max_tokens``...).
         context: Passed to tools that take a ``Context`` (as ``Context.deps``).
-        approve: Decides inline on calls of tools marked ``needs_approval`` (may be async
-            with ``run_async``); without it such calls pause the run (see ``resume``).
+        approve: Decides inline on calls of tools marked ``needs_approval`` (see
+            ``Approver``); without it such calls pause the run (see ``resume``).
         on_request: Called with each ``ModelRequest`` before it is sent (logging, tracing).
         on_reply: Called with each ``ModelReply``.
         on_tool_start: Called with the calls about to run.
-        on_tool_end: Called with their results.
+        on_tool_end: Called with every result of a step the model receives, in call order
+            (tools' results and the runner's own refusals and denials alike).
+
+    Raises:
+        TypeError: ``client`` is not a client or backend toolkit knows, or a hosted API's
+            client comes without ``model``.
     """
 
     def __init__(
         self,
         client: Any,
         *,
-        model: str,
-        tools: Registry | Iterable[Tool[..., Any] | Callable[..., Any]] = (),
+        model: str | None = None,
+        tools: Registry | Tool[..., Any] | Iterable[Tool[..., Any] | Callable[..., Any]] = (),
         system: str | None = None,
         tool_choice: ToolChoice = "auto",
         parallel_tool_calls: bool | None = None,
         strict: bool | None = None,
-        max_steps: int = 10,
-        max_tool_calls: int | None = None,
-        deadline: float | None = None,
-        token_budget: int | None = None,
-        max_repeats: int = 3,
+        limits: Limits | None = None,
         settings: Mapping[str, Any] | None = None,
         context: Any = None,
-        approve: Callable[[ToolCall], Decision | Awaitable[Decision]] | None = None,
+        approve: Approver | None = None,
         on_request: Callable[[ModelRequest], object] | None = None,
         on_reply: Callable[[ModelReply], object] | None = None,
         on_tool_start: Callable[[tuple[ToolCall, ...]], object] | None = None,
         on_tool_end: Callable[[list[ToolResult]], object] | None = None,
     ) -> None:
-        self.backend: SyncModel | AsyncModel = model_for(client)
+        self.backend: SyncModel | AsyncModel = model_for(client, model)
         self.model = model
         self.registry = tools if isinstance(tools, Registry) else Registry(tools)
         self.system = system
         self.tool_choice: ToolChoice = tool_choice
         self.parallel_tool_calls = parallel_tool_calls
         self.strict = strict
-        self.limits = Limits(
-            max_steps=max_steps,
-            max_tool_calls=max_tool_calls,
-            deadline=deadline,
-            token_budget=token_budget,
-            max_repeats=max_repeats,
-        )
+        self.limits = limits if limits is not None else Limits()
         self.settings = dict(settings or {})
         self.context = context
         self.approve = approve
@@ -142,6 +160,14 @@ class Runner:
         self.on_reply = on_reply
         self.on_tool_start = on_tool_start
         self.on_tool_end = on_tool_end
+
+    def __repr__(self) -> str:
+        return f"<Runner {self.backend!r} model={self.model!r} tools={len(self.registry)}>"
+
+    @property
+    def codec(self) -> ConversationCodec:
+        """The protocol of the backend (and so of every history this runner keeps)."""
+        return self.backend.codec
 
     # -- public API -----------------------------------------------------------------------------
 
@@ -151,16 +177,21 @@ class Runner:
         *,
         history: list[Any] | None = None,
         tool_choice: ToolChoice | None = None,
+        limits: Limits | None = None,
+        settings: Mapping[str, Any] | None = None,
     ) -> RunResult:
-        """Run one user turn to its end with a sync client.
+        """Run one user turn to its end with a sync backend.
 
         Args:
             prompt: The user's text, or messages (native format) to start from.
             history: Earlier messages; the run appends to this very list.
-            tool_choice: Overrides the runner's ``tool_choice`` for this run.
+            tool_choice: This run's ``tool_choice`` instead of the runner's.
+            limits: This run's limits instead of the runner's.
+            settings: Request settings for this run, over the runner's.
         """
-        backend = self._backend(SyncModel, "run", "a sync client (OpenAI, Anthropic)")
-        return self._drive(backend, self._loop(backend, prompt, history, tool_choice))
+        backend = self._sync("run")
+        loop = self._loop(prompt, history, tool_choice, limits, settings)
+        return _finished(self._drive(backend, loop, streaming=False))
 
     async def run_async(
         self,
@@ -168,43 +199,13 @@ class Runner:
         *,
         history: list[Any] | None = None,
         tool_choice: ToolChoice | None = None,
+        limits: Limits | None = None,
+        settings: Mapping[str, Any] | None = None,
     ) -> RunResult:
-        """Run one user turn to its end with an async client (see ``run``)."""
-        backend = self._backend(AsyncModel, "run_async", "an async client (AsyncOpenAI...)")
-        return await self._adrive(backend, self._loop(backend, prompt, history, tool_choice))
-
-    def resume(
-        self,
-        pending: PendingApproval,
-        decisions: Mapping[str, Decision],
-        *,
-        history: list[Any] | None = None,
-    ) -> RunResult:
-        """Continue a run paused for approval (sync client).
-
-        Args:
-            pending: ``result.pending`` of the paused run (or ``PendingApproval.from_json``).
-            decisions: ``Approve()``, ``Approve(arguments={...})`` or ``Deny("why")`` for the
-                id of every call in ``pending.calls``.
-            history: The list to continue in (a conversation's); by default a copy of the
-                pending messages.
-
-        Raises:
-            ValueError: a waiting call has no decision.
-        """
-        backend = self._backend(SyncModel, "resume", "a sync client (OpenAI, Anthropic)")
-        return self._drive(backend, self._resumed(backend, pending, decisions, history))
-
-    async def resume_async(
-        self,
-        pending: PendingApproval,
-        decisions: Mapping[str, Decision],
-        *,
-        history: list[Any] | None = None,
-    ) -> RunResult:
-        """Continue a run paused for approval (async client; see ``resume``)."""
-        backend = self._backend(AsyncModel, "resume_async", "an async client (AsyncOpenAI...)")
-        return await self._adrive(backend, self._resumed(backend, pending, decisions, history))
+        """Run one user turn to its end with an async backend (see ``run``)."""
+        backend = self._async("run_async")
+        loop = self._loop(prompt, history, tool_choice, limits, settings)
+        return await _finished_async(self._drive_async(backend, loop, streaming=False))
 
     def stream(
         self,
@@ -212,115 +213,75 @@ class Runner:
         *,
         history: list[Any] | None = None,
         tool_choice: ToolChoice | None = None,
+        limits: Limits | None = None,
+        settings: Mapping[str, Any] | None = None,
     ) -> Iterator[Event]:
-        """Run one user turn with a sync client, yielding events as they happen.
+        """Run one user turn with a sync backend, yielding events as they happen.
 
-        Tools still run while streaming; the last event is ``RunFinished``.
+        Tools still run while streaming; the last event is ``RunFinished``. Closing the
+        iterator early stops the run and answers its open calls as interrupted.
         """
-        backend = self._backend(SyncModel, "stream", "a sync client (OpenAI, Anthropic)")
-        loop = self._loop(backend, prompt, history, tool_choice)
-        reply: Any = None
-        while True:
-            try:
-                effect = loop.send(reply)
-            except StopIteration as stop:
-                yield RunFinished(stop.value)
-                return
-            if isinstance(effect, CallModel):
-                self._notify(self.on_request, effect.request)
-                events = _DeltaEvents()
-                for item in backend.stream(effect.request):
-                    if isinstance(item, ModelReply):
-                        reply = item
-                    else:
-                        yield from events.translate(item)
-                self._notify(self.on_reply, reply)
-                yield from (ToolCallComplete(call) for call in reply.calls)
-            elif isinstance(effect, RunCalls):
-                reply = self._execute(loop, effect)
-                yield from (ToolResultEvent(result) for result in reply)
-            elif isinstance(effect, AwaitApproval):
-                reply = self._decide(effect)
-            else:
-                yield StepFinished(effect.step)
-                reply = None
+        backend = self._sync("stream")
+        loop = self._loop(prompt, history, tool_choice, limits, settings)
+        return self._drive(backend, loop, streaming=True)
 
-    async def astream(
+    def stream_async(
         self,
         prompt: Prompt,
         *,
         history: list[Any] | None = None,
         tool_choice: ToolChoice | None = None,
+        limits: Limits | None = None,
+        settings: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[Event]:
-        """Run one user turn with an async client, yielding events (see ``stream``)."""
-        backend = self._backend(AsyncModel, "astream", "an async client (AsyncOpenAI...)")
-        loop = self._loop(backend, prompt, history, tool_choice)
-        reply: Any = None
-        while True:
-            try:
-                effect = loop.send(reply)
-            except StopIteration as stop:
-                yield RunFinished(stop.value)
-                return
-            if isinstance(effect, CallModel):
-                self._notify(self.on_request, effect.request)
-                events = _DeltaEvents()
-                async for item in backend.astream(effect.request):
-                    if isinstance(item, ModelReply):
-                        reply = item
-                    else:
-                        for event in events.translate(item):
-                            yield event
-                self._notify(self.on_reply, reply)
-                for call in reply.calls:
-                    yield ToolCallComplete(call)
-            elif isinstance(effect, RunCalls):
-                reply = await self._execute_async(loop, effect)
-                for result in reply:
-                    yield ToolResultEvent(result)
-            elif isinstance(effect, AwaitApproval):
-                reply = await self._adecide(effect)
-            else:
-                yield StepFinished(effect.step)
-                reply = None
+        """Run one user turn with an async backend, yielding events (see ``stream``)."""
+        backend = self._async("stream_async")
+        loop = self._loop(prompt, history, tool_choice, limits, settings)
+        return self._drive_async(backend, loop, streaming=True)
 
-    # -- the two plain drivers --------------------------------------------------------------------
+    def resume(
+        self,
+        pending: PendingApproval | str,
+        decisions: Decisions,
+        *,
+        history: list[Any] | None = None,
+        store: ConversationStore | None = None,
+    ) -> RunResult:
+        """Continue a run paused for approval (sync backend).
 
-    def _drive(self, backend: SyncModel, loop: _Loop) -> RunResult:
-        reply: Any = None
-        while True:
-            try:
-                effect = loop.send(reply)
-            except StopIteration as stop:
-                return stop.value
-            if isinstance(effect, CallModel):
-                self._notify(self.on_request, effect.request)
-                reply = backend.complete(effect.request)
-                self._notify(self.on_reply, reply)
-            elif isinstance(effect, RunCalls):
-                reply = self._execute(loop, effect)
-            elif isinstance(effect, AwaitApproval):
-                reply = self._decide(effect)
-            else:
-                reply = None
+        Args:
+            pending: ``result.pending`` of the paused run, or its ``to_json()``.
+            decisions: A decision for every call in ``pending.calls``, keyed by the call
+                (binds it to the call's id and arguments) or by its id.
+            history: The list to continue in (a conversation's); by default a copy of the
+                pending messages.
+            store: Where the pause is marked as resumed (``store.claim``); without one, it
+                is marked in this process.
 
-    async def _adrive(self, backend: AsyncModel, loop: _Loop) -> RunResult:
-        reply: Any = None
-        while True:
-            try:
-                effect = loop.send(reply)
-            except StopIteration as stop:
-                return stop.value
-            if isinstance(effect, CallModel):
-                self._notify(self.on_request, effect.request)
-                reply = await backend.acomplete(effect.request)
-                self._notify(self.on_reply, reply)
-            elif isinstance(effect, RunCalls):
-                reply = await self._execute_async(loop, effect)
-            elif isinstance(effect, AwaitApproval):
-                reply = await self._adecide(effect)
-            else:
-                reply = None
+        Raises:
+            StateError: the pause was already resumed, or ``pending`` is not a valid pause
+                of this runner's protocol.
+            ValueError: a waiting call has no decision, or one keyed by a call whose
+                arguments differ from the waiting call's.
+            TypeError: a decision is not ``Approve``, ``Deny`` or a bool.
+        """
+        backend = self._sync("resume")
+        return _finished(
+            self._drive(backend, self._resumed(pending, decisions, history, store), streaming=False)
+        )
+
+    async def resume_async(
+        self,
+        pending: PendingApproval | str,
+        decisions: Decisions,
+        *,
+        history: list[Any] | None = None,
+        store: ConversationStore | None = None,
+    ) -> RunResult:
+        """Continue a run paused for approval (async backend; see ``resume``)."""
+        backend = self._async("resume_async")
+        loop = self._resumed(pending, decisions, history, store)
+        return await _finished_async(self._drive_async(backend, loop, streaming=False))
 
     def conversation(self, messages: Iterable[Any] = ()) -> Conversation:
         """A multi-turn conversation that keeps its history between sends."""
@@ -328,109 +289,231 @@ class Runner:
 
         return Conversation(self, messages)
 
+    # -- the two drivers --------------------------------------------------------------------------
+
+    def _drive(
+        self, backend: SyncModel, loop: Generator[Effect, Any, RunResult], *, streaming: bool
+    ) -> Iterator[Event]:
+        """Run ``loop`` with a sync backend, yielding its events; the last is
+        ``RunFinished``. An error in a step (a backend's, a hook's) goes into the loop,
+        which closes the open calls and raises it (or ends the run, past its deadline)."""
+        outcome: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                effect = loop.send(outcome) if error is None else loop.throw(error)
+            except StopIteration as stop:
+                yield RunFinished(stop.value)
+                return
+            outcome, error = None, None
+            try:
+                if isinstance(effect, CallModel):
+                    self._notify(self.on_request, effect.request)
+                    if streaming:
+                        calls = _CallEvents()
+                        for item in backend.stream(effect.request):
+                            if isinstance(item, ModelReply):
+                                outcome = item
+                            else:
+                                yield from calls.translate(item)
+                        yield from calls.finish(outcome)
+                    else:
+                        outcome = backend.complete(effect.request)
+                    self._replied(outcome)
+                    yield from (ToolCallComplete(call) for call in outcome.calls)
+                elif isinstance(effect, RunCalls):
+                    self._notify(self.on_tool_start, effect.calls)
+                    outcome = self.registry.execute(
+                        effect.calls,
+                        context=self.context,
+                        default_timeout=self._limits_of(loop).tool_timeout,
+                        deadline=effect.deadline,
+                    )
+                elif isinstance(effect, AwaitApproval):
+                    outcome = self._decisions(effect, asynchronous=False)
+                elif isinstance(effect, Answered):
+                    self._notify(self.on_tool_end, list(effect.results))
+                    yield from (ToolResultEvent(result) for result in effect.results)
+                else:
+                    yield StepFinished(effect.step)
+            except GeneratorExit:
+                loop.close()  # the consumer stopped: the loop answers its open calls
+                raise
+            except BaseException as exc:
+                error = exc
+
+    async def _drive_async(
+        self, backend: AsyncModel, loop: Generator[Effect, Any, RunResult], *, streaming: bool
+    ) -> AsyncIterator[Event]:
+        """The async twin of ``_drive``; a request is cancelled at the run's deadline."""
+        outcome: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                effect = loop.send(outcome) if error is None else loop.throw(error)
+            except StopIteration as stop:
+                yield RunFinished(stop.value)
+                return
+            outcome, error = None, None
+            try:
+                if isinstance(effect, CallModel):
+                    self._notify(self.on_request, effect.request)
+                    request, timeout = effect.request, effect.request.timeout
+                    if streaming:
+                        calls = _CallEvents()
+                        async for item in _within(backend.stream_async(request), timeout):
+                            if isinstance(item, ModelReply):
+                                outcome = item
+                            else:
+                                for event in calls.translate(item):
+                                    yield event
+                        for event in calls.finish(outcome):
+                            yield event
+                    else:
+                        outcome = await asyncio.wait_for(backend.complete_async(request), timeout)
+                    self._replied(outcome)
+                    for call in outcome.calls:
+                        yield ToolCallComplete(call)
+                elif isinstance(effect, RunCalls):
+                    self._notify(self.on_tool_start, effect.calls)
+                    outcome = await self.registry.execute_async(
+                        effect.calls,
+                        context=self.context,
+                        default_timeout=self._limits_of(loop).tool_timeout,
+                        deadline=effect.deadline,
+                    )
+                elif isinstance(effect, AwaitApproval):
+                    outcome = self._decisions(effect, asynchronous=True)
+                    if inspect.isawaitable(outcome):
+                        outcome = await outcome
+                elif isinstance(effect, Answered):
+                    self._notify(self.on_tool_end, list(effect.results))
+                    for result in effect.results:
+                        yield ToolResultEvent(result)
+                else:
+                    yield StepFinished(effect.step)
+            except GeneratorExit:
+                loop.close()
+                raise
+            except BaseException as exc:
+                error = exc
+
     # -- shared steps -----------------------------------------------------------------------------
 
-    def _backend(self, kind: type[Any], method: str, needs: str) -> Any:
-        if not isinstance(self.backend, kind):
-            raise TypeError(f"Runner.{method} needs {needs}; got {self.backend!r}")
+    def _sync(self, method: str) -> SyncModel:
+        if not isinstance(self.backend, SyncModel):
+            raise TypeError(
+                f"Runner.{method} needs a sync client or backend (openai.OpenAI, "
+                f"anthropic.Anthropic...); got {self.backend!r}: use {method}_async"
+            )
+        return self.backend
+
+    def _async(self, method: str) -> AsyncModel:
+        if not isinstance(self.backend, AsyncModel):
+            raise TypeError(
+                f"Runner.{method} needs an async client or backend (openai.AsyncOpenAI, "
+                f"anthropic.AsyncAnthropic...); got {self.backend!r}: use "
+                f"{method.removesuffix('_async')}"
+            )
         return self.backend
 
     def _loop(
         self,
-        backend: SyncModel | AsyncModel,
         prompt: Prompt,
         history: list[Any] | None,
         tool_choice: ToolChoice | None,
-    ) -> _Loop:
-        format = backend.format
-        # Settings first: a bad tool_choice must fail before the history is touched.
-        config = self._settings(format, self.tool_choice if tool_choice is None else tool_choice)
+        limits: Limits | None,
+        settings: Mapping[str, Any] | None,
+    ) -> Generator[Effect, Any, RunResult]:
+        # Everything that can be refused is checked before the history is touched.
+        config = self._settings(tool_choice, limits, settings)
         messages = history if history is not None else []
+        if not isinstance(prompt, str):
+            prompt = list(prompt)
+            if not all(isinstance(m, Mapping) for m in cast("list[object]", prompt)):
+                raise TypeError("prompt must be a text or a list of messages (dicts)")
         close_open_calls(messages, config.codec)  # a history saved mid-step
+        first_new = len(messages)
         if isinstance(prompt, str):
-            first_new = len(messages)
-            append_messages(messages, backend.user_message(prompt))
+            config.codec.append_messages(messages, config.codec.user_message(prompt))
         else:
-            messages.extend(prompt)
-            first_new = len(messages)
-        return run_loop(messages, first_new, config)
+            config.codec.append_messages(messages, [dict(m) for m in prompt])
+        return _with_limits(run_loop(messages, first_new, config), config.limits)
 
-    def _settings(self, format: FormatName, choice: ToolChoice) -> LoopSettings:
+    def _settings(
+        self,
+        tool_choice: ToolChoice | None,
+        limits: Limits | None,
+        settings: Mapping[str, Any] | None,
+    ) -> LoopSettings:
+        choice = self.tool_choice if tool_choice is None else tool_choice
         if choice not in ("auto", "none", "required") and choice not in self.registry:
             raise ValueError(
                 f"tool_choice names {choice!r}, which is not a registered tool; "
-                f"registered: {', '.join(self.registry.names) or 'none'}"
+                f"registered: {', '.join(self.registry.names[:20]) or 'none'}"
             )
-        registry = self.registry
+        registry, codec = self.registry, self.codec
         return LoopSettings(
             model=self.model,
-            codec=get_format(format),
-            tools=registry.definitions(format, strict=self.strict),
+            codec=codec,
+            tools=registry.definitions(codec.name, strict=self.strict),
             system=self.system,
             tool_choice=choice,  # the codec spells a tool name the provider's way
             parallel_tool_calls=self.parallel_tool_calls,
-            settings=self.settings,
-            limits=self.limits,
+            settings={**self.settings, **(settings or {})},
+            limits=self.limits if limits is None else limits,
             needs_approval=lambda name: bool(
                 (found := registry.get(name)) is not None and found.needs_approval
             ),
         )
 
-    def _execute(self, loop: _Loop, effect: RunCalls) -> Any:
-        self._notify(self.on_tool_start, effect.calls)
-        try:
-            results = self.registry.execute(effect.calls, context=self.context)
-        except BaseException as error:
-            loop.throw(error)  # closes the open calls in the history, then re-raises
-            raise  # pragma: no cover - throw() re-raised already
-        self._notify(self.on_tool_end, results)
-        return results
-
-    async def _execute_async(self, loop: _Loop, effect: RunCalls) -> Any:
-        self._notify(self.on_tool_start, effect.calls)
-        try:
-            results = await self.registry.execute_async(effect.calls, context=self.context)
-        except BaseException as error:
-            loop.throw(error)
-            raise  # pragma: no cover
-        self._notify(self.on_tool_end, results)
-        return results
-
-    def _decide(self, effect: AwaitApproval) -> dict[str, Decision] | None:
-        """The approve callback's decisions, or ``None`` to pause the run."""
-        if self.approve is None:
-            return None
-        decisions: dict[str, Decision] = {}
-        for call in _awaiting(effect):
-            decision = self.approve(call)
-            if inspect.isawaitable(decision):
-                raise TypeError("an async approve callback needs run_async or astream")
-            decisions[call.id] = decision
-        return decisions
-
-    async def _adecide(self, effect: AwaitApproval) -> dict[str, Decision] | None:
-        if self.approve is None:
-            return None
-        decisions: dict[str, Decision] = {}
-        for call in _awaiting(effect):
-            decision = self.approve(call)
-            decisions[call.id] = await decision if inspect.isawaitable(decision) else decision
-        return decisions
-
     def _resumed(
         self,
-        backend: SyncModel | AsyncModel,
-        pending: PendingApproval,
-        decisions: Mapping[str, Decision],
+        pending: PendingApproval | str,
+        decisions: Decisions,
         history: list[Any] | None,
-    ) -> _Loop:
-        missing = [c.id for c in pending.calls if c.id not in decisions]
-        if missing:
-            raise ValueError(f"no decision for the waiting call(s) {', '.join(missing)}")
+        store: ConversationStore | None,
+    ) -> Generator[Effect, Any, RunResult]:
+        if isinstance(pending, str):
+            pending = PendingApproval.from_json(pending)
+        if pending.format != self.codec.name:
+            raise StateError(
+                f"this pending approval is in the {pending.format!r} format; the runner "
+                f"speaks {self.codec.name!r}"
+            )
+        ordered = [_decision_for(call, decisions) for call in pending.calls]
+        config = self._settings(None, None, None)
+        claimed = store.claim(pending.id) if store is not None else claim_in_process(pending.id)
+        if not claimed:
+            raise StateError(f"this pause ({pending.id}) was already resumed")
         messages = history if history is not None else list(pending.messages)
         paused = pending.restore(time.monotonic())
-        config = self._settings(backend.format, self.tool_choice)
-        return run_loop(messages, paused.first_new, config, resume=(paused, decisions))
+        loop = run_loop(messages, paused.first_new, config, resume=(paused, ordered))
+        return _with_limits(loop, config.limits)
+
+    def _limits_of(self, loop: Any) -> Limits:
+        return getattr(loop, "limits", self.limits)
+
+    def _replied(self, reply: Any) -> None:
+        if not isinstance(reply, ModelReply):
+            raise TypeError(f"the backend returned {reply!r}, not a ModelReply")
+        self._notify(self.on_reply, reply)
+
+    def _decisions(self, effect: AwaitApproval, *, asynchronous: bool) -> Any:
+        """The approve callback's decisions (one per waiting call, in order), ``None`` to
+        pause the run, or (async) an awaitable of them."""
+        approve = self.approve
+        if approve is None:
+            return None
+        answers = [approve(call) for call in effect.calls]
+        if any(inspect.isawaitable(answer) for answer in answers):
+            if not asynchronous:
+                for answer in answers:
+                    if inspect.iscoroutine(answer):
+                        answer.close()
+                raise TypeError("an async approve callback needs run_async or stream_async")
+            return _gathered(answers)
+        return [_decision(answer, "approve") for answer in answers]
 
     @staticmethod
     def _notify(hook: Callable[[Any], object] | None, value: Any) -> None:
@@ -438,16 +521,116 @@ class Runner:
             hook(value)
 
 
-def _awaiting(effect: AwaitApproval) -> list[ToolCall]:
-    paused = effect.paused
-    return [paused.reply.calls[i] for i in paused.awaiting]
+class _LimitedLoop:
+    """The loop generator with the limits it runs under (the drivers read
+    ``tool_timeout`` from it)."""
+
+    __slots__ = ("_loop", "limits")
+
+    def __init__(self, loop: Generator[Effect, Any, RunResult], limits: Limits) -> None:
+        self._loop = loop
+        self.limits = limits
+
+    def send(self, value: Any) -> Effect:
+        return self._loop.send(value)
+
+    def throw(self, error: BaseException) -> Effect:
+        return self._loop.throw(error)
+
+    def close(self) -> None:
+        self._loop.close()
 
 
-class _DeltaEvents:
-    """Turns a reply's stream fragments into events (each call announced once)."""
+def _with_limits(loop: Generator[Effect, Any, RunResult], limits: Limits) -> Any:
+    return _LimitedLoop(loop, limits)
+
+
+def _decision(answer: object, source: str) -> Decision:
+    """An approval answer as a ``Decision``: ``True``/``False`` mean approve/deny; anything
+    else is a mistake, never a silent denial."""
+    if answer is True:
+        return Approve()
+    if answer is False:
+        return Deny()
+    if isinstance(answer, (Approve, Deny)):
+        return answer
+    raise TypeError(
+        f"the {source} decision must be Approve(...), Deny(...), True or False; got {answer!r}"
+    )
+
+
+async def _gathered(answers: list[Any]) -> list[Decision]:
+    return [
+        _decision(await answer if inspect.isawaitable(answer) else answer, "approve")
+        for answer in answers
+    ]
+
+
+def _decision_for(call: ToolCall, decisions: Decisions) -> Decision:
+    """The decision given for ``call``: by the call itself, else by its id. A decision keyed
+    by a call with this id but other arguments does not apply to it."""
+    given = cast("Mapping[DecisionKey, Decision | bool]", decisions)
+    if call in given:
+        return _decision(given[call], f"decision for call {call.id!r}")
+    if call.id in given:
+        return _decision(given[call.id], f"decision for call {call.id!r}")
+    if any(isinstance(key, ToolCall) and key.id == call.id for key in given):
+        raise ValueError(
+            f"the decision for call {call.id!r} was given for other arguments than the ones "
+            "waiting; decide again on the waiting call"
+        )
+    raise ValueError(f"no decision for the waiting call {call.id!r} ({call.name})")
+
+
+def _finished(events: Iterator[Event]) -> RunResult:
+    for event in events:
+        if isinstance(event, RunFinished):
+            return event.result
+    raise AssertionError("a run ended without RunFinished")  # pragma: no cover
+
+
+async def _finished_async(events: AsyncIterator[Event]) -> RunResult:
+    async for event in events:
+        if isinstance(event, RunFinished):
+            return event.result
+    raise AssertionError("a run ended without RunFinished")  # pragma: no cover
+
+
+async def _within(
+    items: AsyncIterator[StreamDelta | ModelReply], timeout: float | None
+) -> AsyncIterator[StreamDelta | ModelReply]:
+    """``items``, each awaited within what remains of ``timeout`` seconds."""
+    if timeout is None:
+        async for item in items:
+            yield item
+        return
+    end = time.monotonic() + timeout
+    iterator = items.__aiter__()
+    try:
+        while True:
+            try:
+                item = await asyncio.wait_for(iterator.__anext__(), max(end - time.monotonic(), 0))
+            except StopAsyncIteration:
+                return
+            yield item
+    finally:
+        close = getattr(iterator, "aclose", None)
+        if close is not None:
+            await close()
+
+
+class _CallEvents:
+    """Turns a reply's stream fragments into events, each carrying the call's id.
+
+    A call whose id is not known yet (a server that sends it late, or never) is held back
+    until it is; at the end of the reply every call held back is announced with the id the
+    reply gave it."""
 
     def __init__(self) -> None:
-        self._started: set[int] = set()
+        self._ids: dict[int, str] = {}
+        self._names: dict[int, str] = {}
+        self._held: dict[int, list[str]] = {}
+        self._announced: set[int] = set()
 
     def translate(self, delta: StreamDelta) -> Iterator[Event]:
         if delta.text:
@@ -455,8 +638,30 @@ class _DeltaEvents:
         index = delta.call_index
         if index is None:
             return
-        if index not in self._started and delta.call_name:
-            self._started.add(index)
-            yield ToolCallStarted(index, delta.call_id, delta.call_name)
+        if delta.call_id and index not in self._ids:
+            self._ids[index] = delta.call_id
+        if delta.call_name and index not in self._names:
+            self._names[index] = delta.call_name
+        if index not in self._announced and index in self._ids and index in self._names:
+            self._announced.add(index)
+            call_id = self._ids[index]
+            yield ToolCallStarted(call_id, self._names[index])
+            for fragment in self._held.pop(index, ()):
+                yield ArgumentsDelta(call_id, fragment)
         if delta.arguments:
-            yield ArgumentsDelta(index, delta.arguments)
+            if index in self._announced:
+                yield ArgumentsDelta(self._ids[index], delta.arguments)
+            else:
+                self._held.setdefault(index, []).append(delta.arguments)
+
+    def finish(self, reply: Any) -> Iterator[Event]:
+        """Announce the calls still held back, with the ids the whole reply gave them."""
+        if not isinstance(reply, ModelReply):
+            return
+        for index, call in enumerate(reply.calls):
+            if index in self._announced:
+                continue
+            yield ToolCallStarted(call.id, call.name)
+            held = self._held.pop(index, None)
+            if held:
+                yield ArgumentsDelta(call.id, "".join(held))

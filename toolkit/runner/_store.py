@@ -1,59 +1,161 @@
-"""Where conversations live between processes: the ``ConversationStore`` protocol and
-``SQLiteStore``, its implementation over the standard library's ``sqlite3``.
+"""Where conversations live between processes: ``ConversationStore`` and ``SQLiteStore``.
 
-A store keeps, per session id, a history in the provider's native message format and the
-name of that format (a history written for one protocol cannot be sent to another).
-``Conversation.open`` loads from a store and saves to it after every turn.
+A store keeps, per session id, a history in the provider's native message format, the name
+of that format (a history written for one protocol cannot be sent to another) and a
+version. Saving appends what the store lacks, checked against the version the conversation
+last saw: two writers on one session never overwrite each other's turns in silence; the
+second gets ``ConversationConflict``. A store also remembers single-use keys (``claim``), so
+that a paused run is resumed at most once per store.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
 import threading
 import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, cast
 
-__all__ = ["ConversationStore", "SQLiteStore"]
+from typing_extensions import Self
+
+from toolkit.errors import ConversationConflict, StateError
+
+if TYPE_CHECKING:
+    from toolkit.runner._conversation import Conversation
+    from toolkit.runner._runner import Runner
+
+__all__ = ["ConversationStore", "SQLiteStore", "StoredSession", "message_digest"]
 
 
-@runtime_checkable
-class ConversationStore(Protocol):
-    """What ``Conversation`` needs to keep its history somewhere.
+@dataclass(frozen=True, slots=True)
+class StoredSession:
+    """A session as a store holds it.
 
-    Implementations must be safe to call from several threads. ``format_of`` and ``load``
-    may be answered from one record; the conversation asks ``format_of`` first.
+    Attributes:
+        format: The protocol of ``messages``.
+        messages: The history, in order.
+        version: Counts the saves of the session (1 after the first).
     """
 
-    def load(self, session_id: str) -> list[Any] | None:
-        """The stored messages of a session, or ``None`` when there are none."""
-        ...
+    format: str
+    messages: list[Any]
+    version: int
 
-    def format_of(self, session_id: str) -> str | None:
-        """The message format a session was saved in, or ``None`` when it is unknown."""
-        ...
 
-    def save(self, session_id: str, messages: list[Any], *, format: str) -> None:
-        """Store a session's whole history, replacing what was there."""
-        ...
+class ConversationStore(ABC):
+    """Keeps conversations by session id; subclass it to keep them anywhere.
 
+    ``load`` and ``save`` are what applications call; a store implements the five primitives
+    they are built on (``read``, ``write``, ``delete``, ``sessions``, ``claim``), each atomic
+    and safe to call from several threads.
+    """
+
+    # -- what applications call -------------------------------------------------------------
+
+    def load(self, session_id: str, runner: Runner, *, autosave: bool = False) -> Conversation:
+        """The conversation saved under ``session_id`` (empty when there is none yet),
+        continued with ``runner``.
+
+        Args:
+            session_id: The session's key.
+            runner: Runs the conversation's next turns.
+            autosave: Save the conversation back after every turn (when ``send`` returns or
+                raises, and when a ``stream`` ends or is closed).
+
+        Raises:
+            StateError: the stored history is in another protocol than the runner's, or is
+                not a list of messages.
+        """
+        from toolkit.runner._conversation import Conversation  # noqa: PLC0415 - cycle
+
+        stored = self.read(session_id)
+        if stored is not None and stored.format != runner.codec.name:
+            raise StateError(
+                f"session {session_id!r} is in the {stored.format!r} format; the runner speaks "
+                f"{runner.codec.name!r}"
+            )
+        conversation = Conversation(runner, [] if stored is None else stored.messages)
+        if stored is not None:
+            conversation._saved_as(self, session_id, stored.version)  # pyright: ignore[reportPrivateUsage]
+        if autosave:
+            conversation.autosave(self, session_id)
+        return conversation
+
+    def save(self, session_id: str, conversation: Conversation) -> None:
+        """Store what the session lacks of ``conversation``: the messages added since it
+        was loaded from (or last saved to) this session, and its last saved message again
+        if that one changed. Linear in what changed, not in the whole history.
+
+        Raises:
+            ConversationConflict: another writer saved the session since this conversation
+                last saw it (or, for a conversation new to this store, the session exists);
+                nothing was written.
+            StateError: the session holds another protocol's history.
+            TypeError: a message is not JSON-serialisable (nothing was written).
+        """
+        conversation._save_to(self, session_id)  # pyright: ignore[reportPrivateUsage]
+
+    # -- what a store implements ----------------------------------------------------------------
+
+    @abstractmethod
+    def read(self, session_id: str) -> StoredSession | None:
+        """The stored session, or ``None`` when there is none.
+
+        Raises:
+            StateError: what is stored is not a session toolkit wrote.
+        """
+
+    @abstractmethod
+    def write(
+        self,
+        session_id: str,
+        *,
+        format: str,
+        messages: Sequence[Any],
+        start: int,
+        version: int,
+    ) -> int:
+        """Replace the session's messages from position ``start`` on with ``messages``, if
+        its version is still ``version`` (``0``: the session must not exist yet); return the
+        new version. Atomic: all of it or nothing.
+
+        Raises:
+            ConversationConflict: the version moved on; nothing was written.
+        """
+
+    @abstractmethod
     def delete(self, session_id: str) -> None:
         """Forget a session (nothing happens when there is no such session)."""
-        ...
 
+    @abstractmethod
     def sessions(self) -> list[str]:
         """The stored session ids, most recently saved first."""
-        ...
+
+    @abstractmethod
+    def claim(self, key: str) -> bool:
+        """Record a single-use key (a paused run's id); ``False`` if it was recorded before.
+        Atomic: of two concurrent claims of one key, exactly one gets ``True``."""
 
 
-class SQLiteStore:
-    """Conversations in one SQLite table: session id, format, messages as JSON, save time.
+def message_digest(message: Any) -> str:
+    """A short fingerprint of one message, to tell whether it changed since it was saved."""
+    text = json.dumps(message, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+class SQLiteStore(ConversationStore):
+    """Conversations in an SQLite database: a row per session (format, version) and a row
+    per message, so a save appends instead of rewriting the history.
 
     One connection is shared behind a lock, so a store can serve several threads (and
-    several ``Conversation`` objects). Separate processes may open the same file; SQLite
-    serialises their writes.
+    several ``Conversation`` objects). Separate processes may open the same file: SQLite
+    serialises their writes, and the version check keeps their turns apart.
 
     Args:
         path: The database file (created when missing), or ``":memory:"`` for a store
@@ -65,68 +167,140 @@ class SQLiteStore:
     """
 
     _SCHEMA = (
-        "CREATE TABLE IF NOT EXISTS conversations ("
-        " session_id TEXT PRIMARY KEY,"
-        " format TEXT NOT NULL,"
-        " messages TEXT NOT NULL,"
-        " updated_at REAL NOT NULL)"
+        "CREATE TABLE IF NOT EXISTS toolkit_sessions ("
+        " session_id TEXT PRIMARY KEY, format TEXT NOT NULL,"
+        " version INTEGER NOT NULL, updated_at REAL NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS toolkit_messages ("
+        " session_id TEXT NOT NULL, position INTEGER NOT NULL, body TEXT NOT NULL,"
+        " PRIMARY KEY (session_id, position))",
+        "CREATE TABLE IF NOT EXISTS toolkit_claims ("
+        " key TEXT PRIMARY KEY, claimed_at REAL NOT NULL)",
     )
 
     def __init__(self, path: str | os.PathLike[str] = ":memory:", *, timeout: float = 5.0) -> None:
         self.path = os.fspath(path)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, timeout=timeout, check_same_thread=False)
-        with self._lock, self._db:
-            self._db.execute(self._SCHEMA)
+        self._db = sqlite3.connect(
+            self.path, timeout=timeout, check_same_thread=False, isolation_level=None
+        )
+        with self._lock:
+            if self.path != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in self._SCHEMA:
+                    self._db.execute(statement)
+                self._migrate()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
     def __repr__(self) -> str:
         return f"SQLiteStore({self.path!r})"
 
-    def load(self, session_id: str) -> list[Any] | None:
-        """The stored messages of a session, or ``None``."""
-        row = self._one("SELECT messages FROM conversations WHERE session_id = ?", session_id)
-        if row is None:
-            return None
-        messages: list[Any] = json.loads(row)
-        return messages
+    def read(self, session_id: str) -> StoredSession | None:
+        """The stored session, or ``None``."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT format, version FROM toolkit_sessions WHERE session_id = ?", (session_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            bodies = self._db.execute(
+                "SELECT body FROM toolkit_messages WHERE session_id = ? ORDER BY position",
+                (session_id,),
+            ).fetchall()
+        messages: list[Any] = []
+        for position, (body,) in enumerate(bodies):
+            try:
+                message = json.loads(body)
+            except (ValueError, RecursionError, TypeError):
+                message = None
+            if not isinstance(message, dict):
+                raise StateError(
+                    f"session {session_id!r} cannot be loaded: message {position} is not a "
+                    "JSON object"
+                )
+            messages.append(message)
+        return StoredSession(format=str(row[0]), messages=messages, version=int(row[1]))
 
-    def format_of(self, session_id: str) -> str | None:
-        """The message format a session was saved in, or ``None``."""
-        return self._one("SELECT format FROM conversations WHERE session_id = ?", session_id)
-
-    def save(self, session_id: str, messages: list[Any], *, format: str) -> None:
-        """Store a session's whole history (in one transaction), replacing what was there.
-
-        Raises:
-            TypeError: a message is not JSON-serialisable (nothing is written).
-        """
-        text = json.dumps(messages)
-        with self._lock, self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO conversations (session_id, format, messages, updated_at)"
-                " VALUES (?, ?, ?, ?)",
-                (session_id, format, text, time.time()),
-            )
+    def write(
+        self,
+        session_id: str,
+        *,
+        format: str,
+        messages: Sequence[Any],
+        start: int,
+        version: int,
+    ) -> int:
+        """Replace the messages from ``start`` on, if the version is still ``version``."""
+        bodies = [json.dumps(message) for message in messages]  # TypeError before any write
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(
+                    "SELECT version FROM toolkit_sessions WHERE session_id = ?", (session_id,)
+                ).fetchone()
+                current = 0 if row is None else int(row[0])
+                if current != version:
+                    raise ConversationConflict(_conflict(session_id, version, current))
+                now = time.time()
+                if row is None:
+                    self._db.execute(
+                        "INSERT INTO toolkit_sessions VALUES (?, ?, 1, ?)",
+                        (session_id, format, now),
+                    )
+                else:
+                    self._db.execute(
+                        "UPDATE toolkit_sessions SET version = version + 1, format = ?,"
+                        " updated_at = ? WHERE session_id = ?",
+                        (format, now, session_id),
+                    )
+                self._db.execute(
+                    "DELETE FROM toolkit_messages WHERE session_id = ? AND position >= ?",
+                    (session_id, start),
+                )
+                self._db.executemany(
+                    "INSERT INTO toolkit_messages VALUES (?, ?, ?)",
+                    [(session_id, start + i, body) for i, body in enumerate(bodies)],
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return current + 1
 
     def delete(self, session_id: str) -> None:
         """Forget a session."""
-        with self._lock, self._db:
-            self._db.execute("DELETE FROM conversations WHERE session_id = ?", (session_id,))
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM toolkit_messages WHERE session_id = ?", (session_id,))
+            self._db.execute("DELETE FROM toolkit_sessions WHERE session_id = ?", (session_id,))
+            self._db.execute("COMMIT")
 
     def sessions(self) -> list[str]:
         """The stored session ids, most recently saved first."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT session_id FROM conversations ORDER BY updated_at DESC, rowid DESC"
+                "SELECT session_id FROM toolkit_sessions ORDER BY updated_at DESC, rowid DESC"
             ).fetchall()
         return [str(row[0]) for row in rows]
+
+    def claim(self, key: str) -> bool:
+        """Record a single-use key; ``False`` if it was recorded before."""
+        with self._lock:
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO toolkit_claims VALUES (?, ?)", (key, time.time())
+            )
+        return cursor.rowcount == 1
 
     def close(self) -> None:
         """Close the database connection (the store cannot be used afterwards)."""
         with self._lock:
             self._db.close()
 
-    def __enter__(self) -> SQLiteStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -137,7 +311,42 @@ class SQLiteStore:
     ) -> None:
         self.close()
 
-    def _one(self, query: str, session_id: str) -> str | None:
-        with self._lock:
-            row = self._db.execute(query, (session_id,)).fetchone()
-        return None if row is None else str(row[0])
+    def _migrate(self) -> None:
+        """Bring the sessions of toolkit 0.1's one-row-per-session table over, once."""
+        old = self._db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'conversations'"
+        ).fetchone()
+        if old is None:
+            return
+        for session_id, format, text, updated_at in self._db.execute(
+            "SELECT session_id, format, messages, updated_at FROM conversations"
+        ).fetchall():
+            try:
+                messages = cast("list[Any]", json.loads(text))
+            except ValueError:
+                continue
+            if not isinstance(messages, list):  # pyright: ignore[reportUnnecessaryIsInstance]
+                continue
+            self._db.execute(
+                "INSERT OR IGNORE INTO toolkit_sessions VALUES (?, ?, 1, ?)",
+                (session_id, format, updated_at),
+            )
+            self._db.executemany(
+                "INSERT OR IGNORE INTO toolkit_messages VALUES (?, ?, ?)",
+                [(session_id, i, json.dumps(m)) for i, m in enumerate(messages)],
+            )
+        self._db.execute("DROP TABLE conversations")
+
+
+def _conflict(session_id: str, expected: int, current: int) -> str:
+    if expected == 0:
+        return (
+            f"session {session_id!r} already exists: load it (store.load) and continue it, or "
+            "delete it first"
+        )
+    if current == 0:
+        return f"session {session_id!r} was deleted since this conversation loaded it"
+    return (
+        f"session {session_id!r} was saved by another writer since this conversation loaded "
+        f"it (version {current}, expected {expected}); nothing was written: load it again"
+    )

@@ -1,0 +1,366 @@
+"""What a run produces and what a pause persists, with their JSON next to the fields.
+
+``RunResult`` is what a run returns. ``Progress`` (what a run has done so far) and ``Paused``
+(a step stopped for approval) are the loop's own; ``PendingApproval`` is their public,
+serialisable form. Saved JSON is treated as hostile: ``from_json`` validates it completely
+(a pydantic model of the format) and raises one ``StateError`` naming what is wrong, so a
+corrupted or edited state can never resume into a broken history.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from toolkit import _feedback
+from toolkit.calls import CallError, ErrorKind, ToolCall, ToolResult
+from toolkit.errors import StateError
+from toolkit.formats import ConversationFormat
+from toolkit.model import ModelReply, ReplyStop, Step, StopReason, ToolChoice, Usage
+
+__all__ = [
+    "Approve",
+    "Decision",
+    "Deny",
+    "Paused",
+    "PendingApproval",
+    "Progress",
+    "RunResult",
+    "load_state",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Approve:
+    """Run the call, with ``arguments`` instead of the model's when given."""
+
+    arguments: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Deny:
+    """Do not run the call; the model receives ``message`` as the call's error result."""
+
+    message: str = field(default_factory=_feedback.denied)
+
+
+Decision = Approve | Deny
+"""What to do with a call that needs approval (``True`` and ``False`` mean the same as
+``Approve()`` and ``Deny()`` where a decision is asked for)."""
+
+
+@dataclass(slots=True)
+class Progress:
+    """What a run has done so far (kept across an approval pause)."""
+
+    started: float
+    steps: list[Step] = field(default_factory=list[Step])
+    usage: Usage = field(default_factory=Usage)
+    tool_choice: ToolChoice = "auto"
+    calls_made: int = 0
+    seen: dict[str, int] = field(default_factory=dict[str, int])
+    text: str = ""
+    earlier_steps: int = 0  # steps taken before an approval pause, in the paused run
+
+    @property
+    def step_count(self) -> int:
+        return len(self.steps) + self.earlier_steps
+
+
+@dataclass(slots=True, kw_only=True)
+class Paused:
+    """A step stopped for approval: its calls, what is already answered, what waits."""
+
+    reply: ModelReply
+    results: list[ToolResult | None]
+    awaiting: list[int]
+    progress: Progress
+    first_new: int
+
+
+@dataclass(slots=True, kw_only=True)
+class RunResult:
+    """What a run produced.
+
+    Attributes:
+        text: The model's final text (of its last reply).
+        messages: The whole conversation, in the provider's native format.
+        new_messages: The messages of this run: the prompt's (a text prompt is one user
+            message; a list of messages counts whole) and everything the run added. Earlier
+            turns passed as ``history=`` are not in it.
+        steps: Each model reply with the results of its calls.
+        usage: Tokens over all requests of the run.
+        stop_reason: Why the run ended (``"end"``: the model answered).
+        pending: The calls waiting for a decision when ``stop_reason ==
+            "approval_required"`` (``Runner.resume`` continues from it), else ``None``.
+    """
+
+    text: str
+    messages: list[Any]
+    new_messages: list[Any]
+    steps: list[Step] = field(default_factory=list[Step])
+    usage: Usage = field(default_factory=Usage)
+    stop_reason: StopReason = "end"
+    pending: PendingApproval | None = None
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        """Every tool call the model made in the run, in order."""
+        return [call for step in self.steps for call in step.reply.calls]
+
+    @property
+    def tool_results(self) -> list[ToolResult]:
+        """Every tool result the model received in the run, in order."""
+        return [result for step in self.steps for result in step.results]
+
+
+# -- the JSON of a pause ------------------------------------------------------------------------
+
+_STATE_VERSION = 1
+_Count = Annotated[int, Field(ge=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _CallState(_Strict):
+    id: Annotated[str, Field(min_length=1)]
+    name: Annotated[str, Field(min_length=1)]
+    arguments: str | dict[str, Any] | None
+
+
+class _ResultState(_Strict):
+    call_id: str
+    name: str
+    content: str
+    is_error: bool
+    kind: ErrorKind | None = None
+
+
+class _ReplyState(_Strict):
+    message: Any
+    text: str
+    calls: Annotated[list[_CallState], Field(min_length=1)]
+    stop: ReplyStop
+
+
+class _ProgressState(_Strict):
+    steps: _Count
+    usage: tuple[_Count, _Count]
+    tool_choice: str
+    calls_made: _Count
+    seen: dict[str, _Count]
+    text: str
+
+
+class _PendingState(_Strict):
+    version: Literal[1]
+    id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+    format: ConversationFormat
+    messages: list[dict[str, Any]]
+    first_new: _Count
+    reply: _ReplyState
+    results: list[_ResultState | None]
+    awaiting: Annotated[list[_Count], Field(min_length=1)]
+    progress: _ProgressState
+
+    @model_validator(mode="after")
+    def _consistent(self) -> _PendingState:
+        calls = self.reply.calls
+        ids = [call.id for call in calls]
+        if len(set(ids)) != len(ids):
+            raise ValueError("reply.calls: two calls share an id")
+        if len(self.results) != len(calls):
+            raise ValueError(f"results: expected one entry per call ({len(calls)})")
+        if len(set(self.awaiting)) != len(self.awaiting):
+            raise ValueError("awaiting: a call is listed twice")
+        for index in self.awaiting:
+            if index >= len(calls):
+                raise ValueError(f"awaiting: {index} is not the index of a call")
+            if self.results[index] is not None:
+                raise ValueError(f"awaiting: call {index} already has a result")
+        for index, result in enumerate(self.results):
+            if result is None and index not in self.awaiting:
+                raise ValueError(f"results: call {index} has no result and is not awaiting")
+            if result is not None and result.call_id != ids[index]:
+                raise ValueError(
+                    f"results[{index}]: answers {result.call_id!r}, not {ids[index]!r}"
+                )
+        if self.first_new > len(self.messages):
+            raise ValueError("first_new: past the end of messages")
+        return self
+
+
+def load_state(model: type[BaseModel], text: str | bytes, what: str) -> Any:
+    """``text`` validated as ``model``, or ``StateError`` naming the first problems."""
+    try:
+        return model.model_validate_json(text)
+    except ValidationError as error:
+        problems: list[str] = []
+        for detail in error.errors(include_url=False)[:5]:
+            where = ".".join(str(part) for part in detail["loc"]) or "the top level"
+            problems.append(f"{_feedback.clip(where, 100)}: {detail['msg']}")
+        more = error.error_count() - len(problems)
+        listed = "; ".join(problems) + (f"; and {more} more" if more > 0 else "")
+        raise StateError(f"{what} cannot be loaded: {listed}") from None
+    except RecursionError:
+        raise StateError(f"{what} cannot be loaded: it is nested too deeply") from None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class PendingApproval:
+    """A run paused for approval, ready to be saved and resumed (once).
+
+    Attributes:
+        id: This pause's own id: ``Runner.resume`` accepts each pause once (per store, or
+            per process without one), so an approved call never runs twice.
+        format: The protocol of ``messages``.
+        calls: The calls waiting for a decision, in order.
+        messages: The conversation at the pause (native format).
+    """
+
+    id: str
+    format: ConversationFormat
+    calls: tuple[ToolCall, ...]
+    messages: list[Any]
+    _state: _PendingState = field(repr=False)
+
+    @classmethod
+    def of(cls, format: ConversationFormat, messages: list[Any], paused: Paused) -> PendingApproval:
+        """Capture a paused step under a new id."""
+        reply, progress = paused.reply, paused.progress
+        state = _PendingState(
+            version=_STATE_VERSION,
+            id=uuid.uuid4().hex,
+            format=format,
+            messages=messages,
+            first_new=paused.first_new,
+            reply=_ReplyState(
+                message=reply.message,
+                text=reply.text,
+                calls=[_call_state(c) for c in reply.calls],
+                stop=reply.stop,
+            ),
+            results=[None if r is None else _result_state(r) for r in paused.results],
+            awaiting=list(paused.awaiting),
+            progress=_ProgressState(
+                steps=progress.step_count,
+                usage=(progress.usage.input_tokens, progress.usage.output_tokens),
+                tool_choice=progress.tool_choice,
+                calls_made=progress.calls_made,
+                seen=dict(progress.seen),
+                text=progress.text,
+            ),
+        )
+        return cls._from_state(state)
+
+    @classmethod
+    def _from_state(cls, state: _PendingState) -> PendingApproval:
+        calls = [ToolCall(id=c.id, name=c.name, arguments=c.arguments) for c in state.reply.calls]
+        return cls(
+            id=state.id,
+            format=state.format,
+            calls=tuple(calls[i] for i in state.awaiting),
+            messages=state.messages,
+            _state=state,
+        )
+
+    def to_json(self) -> str:
+        """The pause as JSON (tool return values are kept as the text the model got)."""
+        return self._state.model_dump_json()
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> PendingApproval:
+        """Restore what ``to_json`` wrote.
+
+        Raises:
+            StateError: ``text`` is not a pause toolkit wrote (the message names the field
+                and the problem: a call both answered and awaiting, a missing result...).
+        """
+        state: _PendingState = load_state(_PendingState, text, "this pending approval")
+        return cls._from_state(state)
+
+    def restore(self, clock_now: float) -> Paused:
+        """The paused step, as the loop continues it (the deadline restarts now)."""
+        state = self._state
+        calls = tuple(
+            ToolCall(id=c.id, name=c.name, arguments=c.arguments) for c in state.reply.calls
+        )
+        reply = ModelReply(
+            message=state.reply.message,
+            text=state.reply.text,
+            calls=calls,
+            stop=state.reply.stop,
+        )
+        saved = state.progress
+        progress = Progress(
+            started=clock_now,
+            usage=Usage(*saved.usage),
+            tool_choice=saved.tool_choice,
+            calls_made=saved.calls_made,
+            seen=dict(saved.seen),
+            text=saved.text,
+            earlier_steps=saved.steps,
+        )
+        results = [None if r is None else _result_from(r) for r in state.results]
+        return Paused(
+            reply=reply,
+            results=results,
+            awaiting=list(state.awaiting),
+            progress=progress,
+            first_new=state.first_new,
+        )
+
+
+def _call_state(call: ToolCall) -> _CallState:
+    arguments = call.arguments
+    if arguments is not None and not isinstance(arguments, str):
+        arguments = dict(arguments)
+    return _CallState(id=call.id, name=call.name, arguments=arguments)
+
+
+def _result_state(result: ToolResult) -> _ResultState:
+    return _ResultState(
+        call_id=result.call_id,
+        name=result.name,
+        content=result.content,
+        is_error=result.is_error,
+        kind=result.error.kind if result.error else None,
+    )
+
+
+def _result_from(state: _ResultState) -> ToolResult:
+    error = CallError(kind=state.kind, message=state.content) if state.kind else None
+    return ToolResult(
+        call_id=state.call_id,
+        name=state.name,
+        value=None,
+        content=state.content,
+        is_error=state.is_error,
+        error=error,
+    )
+
+
+# -- each pause resumes once -------------------------------------------------------------------
+
+_CLAIMS_KEPT = 100_000  # pauses remembered per process (the oldest are forgotten past this)
+_claims_lock = threading.Lock()
+_claims: OrderedDict[str, None] = OrderedDict()
+
+
+def claim_in_process(pause_id: str) -> bool:
+    """Mark a pause as resumed in this process; ``False`` if it already was."""
+    with _claims_lock:
+        if pause_id in _claims:
+            return False
+        _claims[pause_id] = None
+        if len(_claims) > _CLAIMS_KEPT:
+            _claims.popitem(last=False)
+        return True
