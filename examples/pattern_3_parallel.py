@@ -60,7 +60,7 @@ def main() -> None:
 
     if OFFLINE:
         first_step = result.steps[0]
-        assert len(first_step.reply.calls) == 3  # three calls in a single reply
+        assert len(first_step.calls) == 3  # three calls in a single reply
         assert [r.value["location"] for r in first_step.results] == [
             "New York",
             "San Francisco",

@@ -17,7 +17,7 @@ from typing import Literal
 
 from _common import OFFLINE, client_and_model, report, tool_outputs, user_text
 
-from toolkit import Runner, tool
+from toolkit import Limits, Runner, tool
 from toolkit.model import ModelRequest
 from toolkit.testing import FunctionModel, ReplySpec, call
 
@@ -98,20 +98,20 @@ def main() -> None:
         model=model,
         tools=[get_current_weather, get_restaurant_recommendations],
         system="You are a travel assistant. Look things up with the tools before answering.",
-        max_steps=6,  # a multi-step run still ends: at most six model requests
+        limits=Limits(max_steps=6),  # a multi-step run still ends: six model requests at most
     )
     result = runner.run(
         "Which of New York, San Francisco and Chicago is warmest right now? "
         "Recommend restaurants in that city."
     )
     for number, step in enumerate(result.steps, start=1):
-        print(f"step {number}: {[c.name for c in step.reply.calls] or 'answer'}")
+        print(f"step {number}: {[c.name for c in step.calls] or 'answer'}")
     report(result)
 
     if OFFLINE:
-        names = [[c.name for c in step.reply.calls] for step in result.steps]
+        names = [[c.name for c in step.calls] for step in result.steps]
         assert names == [["get_current_weather"] * 3, ["get_restaurant_recommendations"], []]
-        restaurant_call = result.steps[1].reply.calls[0]
+        restaurant_call = result.steps[1].calls[0]
         assert restaurant_call.arguments == '{"location": "San Francisco"}'
         assert result.text.startswith("San Francisco is the warmest at 65 degrees")
         assert "Zuni Café" in result.text

@@ -20,9 +20,15 @@ from typing import Literal
 
 from _common import OFFLINE, client_and_model, report, tool_outputs, user_text
 
-from toolkit import Runner, tool
+from toolkit import (
+    RunFinished,
+    Runner,
+    SQLiteStore,
+    TextDelta,
+    ToolCallComplete,
+    tool,
+)
 from toolkit.model import ModelRequest
-from toolkit.runner import Conversation, RunFinished, SQLiteStore, TextDelta, ToolCallComplete
 from toolkit.testing import FunctionModel, ReplySpec, call
 
 WEATHER = {
@@ -114,12 +120,12 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as folder, SQLiteStore(Path(folder, "chats.db")) as store:
         print("TURN 1")
-        chat = Conversation.open(runner, store, "traveller-42")
+        chat = store.load("traveller-42", runner, autosave=True)
         first = chat.send("What is the current temperature of New York, San Francisco and Chicago?")
         report(first)
 
         print("TURN 2 (the conversation reopened from the store, the answer streamed)")
-        later = Conversation.open(runner, store, "traveller-42")
+        later = store.load("traveller-42", runner, autosave=True)
         assert later.messages == chat.messages  # saved after turn 1
         events = later.stream(
             "Based on the weather, which city would be best for outdoor activities? "
@@ -136,7 +142,9 @@ def main() -> None:
         print()
         assert second is not None
         report(second)
-        assert store.load("traveller-42") == later.messages  # saved after the stream
+        saved = store.read("traveller-42")
+        assert saved is not None
+        assert saved.messages == later.messages  # saved after the stream
 
         if OFFLINE:
             assert [r.name for r in first.tool_results] == ["get_current_weather"] * 3

@@ -55,7 +55,7 @@ def main() -> None:
         print(problem["loc"], "->", problem["msg"])
     assert [p["loc"] for p in problems] == [("text",), ("limit",)]
 
-    print(asyncio.run(slow_echo.acall('{"message": "hello"}')))
+    print(asyncio.run(slow_echo.call_async('{"message": "hello"}')))
 
 
 if __name__ == "__main__":

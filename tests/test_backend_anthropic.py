@@ -15,7 +15,7 @@ from fakeserver import Call, FakeServer, Reply
 from toolkit.backends.anthropic import AnthropicMessages
 from toolkit.calls import ToolResult
 from toolkit.errors import ModelError
-from toolkit.formats.anthropic import CODEC, DEFAULT_MAX_TOKENS, AnthropicStream
+from toolkit.formats.anthropic import CODEC, DEFAULT_MAX_TOKENS, AnthropicStreamAssembler
 from toolkit.model import (
     AsyncModel,
     ModelReply,
@@ -112,7 +112,7 @@ def collect(items: Iterator[StreamDelta | ModelReply]) -> tuple[list[StreamDelta
 
 
 async def acollect(backend: AnthropicMessages, req: ModelRequest) -> list[StreamDelta | ModelReply]:
-    return [item async for item in backend.astream(req)]
+    return [item async for item in backend.stream_async(req)]
 
 
 def same(a: ModelReply, b: ModelReply) -> None:
@@ -132,8 +132,8 @@ def same(a: ModelReply, b: ModelReply) -> None:
 def test_backend_implements_both_protocols(server: FakeServer, backend: AnthropicMessages) -> None:
     assert isinstance(backend, SyncModel)
     assert isinstance(backend, AsyncModel)
-    assert backend.format == "anthropic"
-    assert backend.user_message("Hi") == {"role": "user", "content": "Hi"}
+    assert backend.codec.name == "anthropic"
+    assert backend.codec.user_message("Hi") == {"role": "user", "content": "Hi"}
     assert not backend.is_async
 
     async def is_async(backend: AnthropicMessages) -> bool:
@@ -186,7 +186,7 @@ def test_acomplete_text_and_calls(server: FakeServer) -> None:
     server.script([Reply.text("Hello."), Reply.calls(PARIS, TOKYO)])
 
     async def both(backend: AnthropicMessages) -> tuple[ModelReply, ModelReply]:
-        return await backend.acomplete(request()), await backend.acomplete(request())
+        return await backend.complete_async(request()), await backend.complete_async(request())
 
     text, calls = run_async(server, both)
     assert (text.text, text.stop) == ("Hello.", "end")
@@ -301,7 +301,7 @@ def test_stream_async_matches_complete(server: FakeServer) -> None:
     server.script([scripted, scripted])
 
     async def both(backend: AnthropicMessages) -> tuple[ModelReply, list[Any]]:
-        return await backend.acomplete(request()), await acollect(backend, request())
+        return await backend.complete_async(request()), await acollect(backend, request())
 
     complete, items = run_async(server, both)
     deltas, streamed = collect(iter(items))
@@ -349,7 +349,7 @@ def test_round_trip_async(server: FakeServer) -> None:
         assert isinstance(first, ModelReply)
         history.append(first.message)
         history.extend(CODEC.result_messages(results_for(first)))
-        return await backend.acomplete(request(history))
+        return await backend.complete_async(request(history))
 
     assert run_async(server, two_steps).text == "Sunny."
     assert server.last_request.status == 200
@@ -380,10 +380,10 @@ def test_wrong_client_kind_is_a_type_error(server: FakeServer, backend: Anthropi
             asynchronous.stream(request())  # raised at once, not on first iteration
 
     run_async(server, misuse)
-    with pytest.raises(TypeError, match=r"acomplete\(\) needs an anthropic\.AsyncAnthropic"):
-        asyncio.run(backend.acomplete(request()))
-    with pytest.raises(TypeError, match=r"astream\(\) needs an anthropic\.AsyncAnthropic"):
-        backend.astream(request())
+    with pytest.raises(TypeError, match=r"complete_async\(\) needs an anthropic\.AsyncAnthropic"):
+        asyncio.run(backend.complete_async(request()))
+    with pytest.raises(TypeError, match=r"stream_async\(\) needs an anthropic\.AsyncAnthropic"):
+        backend.stream_async(request())
     with pytest.raises(TypeError, match=r"needs an anthropic\.Anthropic or"):
         AnthropicMessages(object())
     assert server.requests == []
@@ -543,7 +543,7 @@ def test_assembler_equals_parse_reply_of_the_final_message() -> None:
         {"type": "tool_use", "id": "toolu_a", "name": "get_weather", "input": {"city": "Oslo"}},
         {"type": "tool_use", "id": "toolu_b", "name": "get_time", "input": {}},
     )
-    assembler = AnthropicStream()
+    assembler = AnthropicStreamAssembler()
     deltas = [
         delta
         for event in events_for(*blocks, stop_reason="tool_use")
@@ -575,7 +575,7 @@ def test_assembler_reads_sdk_event_objects() -> None:
     adapter: TypeAdapter[Any] = TypeAdapter(RawMessageStreamEvent)
     tool = {"type": "tool_use", "id": "toolu_a", "name": "get_weather", "input": {"city": "Oslo"}}
     raw = events_for(THINKING, {"type": "text", "text": "Hi there"}, tool, stop_reason="tool_use")
-    from_objects, from_dicts = AnthropicStream(), AnthropicStream()
+    from_objects, from_dicts = AnthropicStreamAssembler(), AnthropicStreamAssembler()
     for event in raw:
         if event["type"] != "ping":
             from_objects.feed(adapter.validate_python(event))
@@ -585,7 +585,7 @@ def test_assembler_reads_sdk_event_objects() -> None:
 
 
 def test_assembler_keeps_truncated_arguments_as_text() -> None:
-    assembler = AnthropicStream()
+    assembler = AnthropicStreamAssembler()
     events = events_for(
         {"type": "tool_use", "id": "toolu_a", "name": "get_weather", "input": {"city": "Oslo"}},
         stop_reason="max_tokens",
@@ -602,7 +602,7 @@ def test_assembler_keeps_truncated_arguments_as_text() -> None:
 
 
 def test_assembler_errors() -> None:
-    assembler = AnthropicStream()
+    assembler = AnthropicStreamAssembler()
     with pytest.raises(ModelError, match="overloaded") as caught:
         assembler.feed(
             {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}

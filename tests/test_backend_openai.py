@@ -18,9 +18,9 @@ from fakeserver import Call, FakeServer, Reply
 from toolkit import Registry, ToolCall, tool
 from toolkit.backends.openai import OpenAIChat, OpenAIResponses
 from toolkit.formats.openai_chat import CODEC as CHAT
-from toolkit.formats.openai_chat import ChatStreamAssembler
+from toolkit.formats.openai_chat import OpenAIChatStreamAssembler
 from toolkit.formats.openai_responses import CODEC as RESPONSES
-from toolkit.formats.openai_responses import ResponsesStreamAssembler
+from toolkit.formats.openai_responses import OpenAIResponsesStreamAssembler
 from toolkit.model import AsyncModel, ModelReply, ModelRequest, StreamDelta, SyncModel, Usage
 
 
@@ -86,8 +86,8 @@ def backend(kind: str, client: Any, **options: Any) -> Backend:
 
 def request(model: Backend, text: str = "Weather in Paris?", **fields: Any) -> ModelRequest:
     """A request with one user turn and both tools, unless ``fields`` say otherwise."""
-    fields.setdefault("messages", [model.user_message(text)])
-    fields.setdefault("tools", REGISTRY.definitions(model.format))
+    fields.setdefault("messages", [model.codec.user_message(text)])
+    fields.setdefault("tools", REGISTRY.definitions(model.codec.name))
     return ModelRequest(model="gpt-test", **fields)
 
 
@@ -96,7 +96,7 @@ def answer(model: Backend, history: list[Any], reply: ModelReply) -> list[Any]:
     message: Any = reply.message
     items = cast("list[Any]", message) if isinstance(message, list) else [message]
     results = REGISTRY.execute(reply.calls)
-    return [*history, *items, *REGISTRY.result_messages(results, model.format)]
+    return [*history, *items, *REGISTRY.result_messages(results, model.codec.name)]
 
 
 def collect(stream: Iterator[StreamDelta | ModelReply]) -> tuple[list[StreamDelta], ModelReply]:
@@ -143,8 +143,8 @@ def test_backends_implement_both_model_protocols(client: Any) -> None:
     for model in (OpenAIChat(client), OpenAIResponses(client)):
         assert isinstance(model, SyncModel)
         assert isinstance(model, AsyncModel)
-    assert OpenAIChat(client).format == "openai"
-    assert OpenAIResponses(client).format == "openai-responses"
+    assert OpenAIChat(client).codec.name == "openai"
+    assert OpenAIResponses(client).codec.name == "openai-responses"
     assert repr(OpenAIResponses(client, use_previous_response_id=True)) == (
         "OpenAIResponses(OpenAI, use_previous_response_id=True)"
     )
@@ -216,9 +216,9 @@ def test_acomplete_round_trip(server: FakeServer, kind: str) -> None:
     async def body(client: Any) -> tuple[ModelReply, ModelReply]:
         model = backend(kind, client)
         first = request(model)
-        reply = await model.acomplete(first)
+        reply = await model.complete_async(first)
         history = answer(model, list(first.messages), reply)
-        return reply, await model.acomplete(request(model, messages=history))
+        return reply, await model.complete_async(request(model, messages=history))
 
     reply, final = run_async(server, body)
     assert [call.name for call in reply.calls] == ["get_weather", "get_time"]
@@ -244,7 +244,7 @@ def test_stop_reasons(
     reply = model.complete(first)
     assert (reply.stop, reply.text) == (stop, text)
     # The reply, refusal or cut-off included, is valid history.
-    history = [*first.messages, *answer(model, [], reply), model.user_message("Go on.")]
+    history = [*first.messages, *answer(model, [], reply), model.codec.user_message("Go on.")]
     assert model.complete(request(model, messages=history)).text == "Fine."
 
 
@@ -390,9 +390,9 @@ def test_astream_round_trip(server: FakeServer, kind: str) -> None:
     async def body(client: Any) -> tuple[list[StreamDelta], ModelReply, ModelReply]:
         model = backend(kind, client)
         first = request(model)
-        deltas, reply = await acollect(model.astream(first))
+        deltas, reply = await acollect(model.stream_async(first))
         history = answer(model, list(first.messages), reply)
-        _, final = await acollect(model.astream(request(model, messages=history)))
+        _, final = await acollect(model.stream_async(request(model, messages=history)))
         return deltas, reply, final
 
     deltas, reply, final = run_async(server, body)
@@ -474,7 +474,7 @@ def test_async_stream_is_closed_at_the_end() -> None:
     model = OpenAIChat(_duck_client(stream, [], is_async=True))
 
     async def main() -> tuple[list[StreamDelta], ModelReply]:
-        return await acollect(model.astream(request(model)))
+        return await acollect(model.stream_async(request(model)))
 
     deltas, reply = asyncio.run(main())
     assert [delta.text for delta in deltas] == ["a", "b"]
@@ -492,7 +492,7 @@ def test_previous_response_id_sends_only_new_items(server: FakeServer, client: A
     reply = model.complete(first)
     history = answer(model, list(first.messages), reply)
     second = model.complete(request(model, messages=history))
-    history = [*history, *second.message, model.user_message("Thanks!")]
+    history = [*history, *second.message, model.codec.user_message("Thanks!")]
     _, third = collect(model.stream(request(model, messages=history)))
     assert third.text == "You're welcome."
     bodies = [recorded.body for recorded in server.requests]
@@ -512,9 +512,9 @@ def test_previous_response_id_async(server: FakeServer) -> None:
     async def body(client: Any) -> None:
         model = OpenAIResponses(client, use_previous_response_id=True)
         first = request(model)
-        reply = await model.acomplete(first)
+        reply = await model.complete_async(first)
         history = answer(model, list(first.messages), reply)
-        await model.acomplete(request(model, messages=history))
+        await model.complete_async(request(model, messages=history))
 
     run_async(server, body)
     assert server.requests[1].body["previous_response_id"] is not None
@@ -531,10 +531,10 @@ def test_previous_response_id_only_when_the_history_extends(
     # Another conversation: sent whole.
     model.complete(request(model, "Something else."))
     # The first conversation continued, but the backend now remembers the other one.
-    history = [*first.messages, *reply.message, model.user_message("More.")]
+    history = [*first.messages, *reply.message, model.codec.user_message("More.")]
     model.complete(request(model, messages=history))
     # An edited history is sent whole too, as is anything with store=False.
-    edited = [model.user_message("Count to three."), *history[1:]]
+    edited = [model.codec.user_message("Count to three."), *history[1:]]
     model.complete(request(model, messages=edited, settings={"store": False}))
     bodies = [recorded.body for recorded in server.requests]
     assert ["previous_response_id" in body for body in bodies] == [False] * 4
@@ -571,10 +571,12 @@ def test_sync_methods_refuse_an_async_client(server: FakeServer, kind: str) -> N
 @pytest.mark.parametrize("kind", KINDS)
 def test_async_methods_refuse_a_sync_client(server: FakeServer, client: Any, kind: str) -> None:
     model = backend(kind, client)
-    with pytest.raises(TypeError, match=r"acomplete needs an async client \(openai.AsyncOpenAI\)"):
-        asyncio.run(model.acomplete(request(model)))
-    with pytest.raises(TypeError, match=r"astream needs an async client"):
-        model.astream(request(model))
+    with pytest.raises(
+        TypeError, match=r"complete_async needs an async client \(openai.AsyncOpenAI\)"
+    ):
+        asyncio.run(model.complete_async(request(model)))
+    with pytest.raises(TypeError, match=r"stream_async needs an async client"):
+        model.stream_async(request(model))
     assert server.requests == []
 
 
@@ -746,7 +748,7 @@ def _args(text: str, index: int | None = None, call_id: str | None = None) -> di
 
 
 def _assemble(chunks: list[dict[str, Any]]) -> tuple[list[StreamDelta], ModelReply]:
-    assembler = ChatStreamAssembler()
+    assembler = OpenAIChatStreamAssembler()
     deltas = [delta for chunk in chunks for delta in assembler.feed(chunk)]
     return deltas, assembler.reply()
 
@@ -1067,7 +1069,7 @@ def _events(final: str | None = "response.completed") -> list[dict[str, Any]]:
 
 
 def _feed(events: list[dict[str, Any]]) -> tuple[list[StreamDelta], ModelReply]:
-    assembler = ResponsesStreamAssembler()
+    assembler = OpenAIResponsesStreamAssembler()
     deltas = [delta for event in events for delta in assembler.feed(event)]
     return deltas, assembler.reply()
 

@@ -17,7 +17,7 @@ from fakeserver import Call, FakeServer, Reply
 from toolkit.backends.workers_ai import DEFAULT_BASE_URL, WorkersAI, _Events  # pyright: ignore[reportPrivateUsage]
 from toolkit.calls import ToolResult
 from toolkit.errors import ModelError, ToolkitError
-from toolkit.formats.workers_ai import CODEC, WorkersAIStream
+from toolkit.formats.workers_ai import CODEC, WorkersAIStreamAssembler
 from toolkit.model import (
     AsyncModel,
     ModelReply,
@@ -114,8 +114,8 @@ def mocked(handler: Callable[[httpx2.Request], httpx2.Response]) -> WorkersAI:
 def test_backend_implements_both_protocols(backend: WorkersAI) -> None:
     assert isinstance(backend, SyncModel)
     assert isinstance(backend, AsyncModel)
-    assert backend.format == "workers-ai"
-    assert backend.user_message("Hi") == {"role": "user", "content": "Hi"}
+    assert backend.codec.name == "workers-ai"
+    assert backend.codec.user_message("Hi") == {"role": "user", "content": "Hi"}
     assert WorkersAI("a", "t").url("@cf/x/y") == f"{DEFAULT_BASE_URL}/accounts/a/ai/run/@cf/x/y"
     assert "secret-token" not in repr(WorkersAI("a", "secret-token"))
     with pytest.raises(ValueError, match="api_token"):
@@ -188,7 +188,7 @@ def test_acomplete(server: FakeServer) -> None:
                 base_url=f"{server.base_url}/client/v4",
                 async_http_client=client,
             )
-            return await backend.acomplete(request()), await backend.acomplete(request())
+            return await backend.complete_async(request()), await backend.complete_async(request())
 
     text, calls = asyncio.run(run())
     assert (text.text, text.stop) == ("Hello.", "end")
@@ -197,7 +197,7 @@ def test_acomplete(server: FakeServer) -> None:
 
 def test_acomplete_with_its_own_client(server: FakeServer, backend: WorkersAI) -> None:
     server.script(Reply.text("Hello."))
-    assert asyncio.run(backend.acomplete(request())).text == "Hello."
+    assert asyncio.run(backend.complete_async(request())).text == "Hello."
 
 
 def test_request_body(server: FakeServer, backend: WorkersAI) -> None:
@@ -259,7 +259,7 @@ def test_astream_matches_complete(server: FakeServer, backend: WorkersAI) -> Non
     complete = backend.complete(request())
 
     async def run() -> list[StreamDelta | ModelReply]:
-        return [item async for item in backend.astream(request())]
+        return [item async for item in backend.stream_async(request())]
 
     deltas, streamed = collect(iter(asyncio.run(run())))
     same(streamed, complete)
@@ -307,7 +307,7 @@ def test_http_error_is_a_model_error() -> None:
     with pytest.raises(ModelError, match="HTTP 401"):
         list(backend.stream(request()))
     with pytest.raises(ModelError, match="HTTP 401"):
-        asyncio.run(backend.acomplete(request()))
+        asyncio.run(backend.complete_async(request()))
 
 
 def test_server_error_from_the_fake(server: FakeServer, backend: WorkersAI) -> None:
@@ -331,7 +331,7 @@ def test_non_json_error_body() -> None:
         backend.complete(request())
 
     async def run() -> None:
-        async for _ in backend.astream(request()):
+        async for _ in backend.stream_async(request()):
             pass
 
     with pytest.raises(ModelError, match="HTTP 502"):
@@ -413,7 +413,7 @@ def test_assembler_whole_calls_like_the_native_api() -> None:
         {"response": "", "tool_calls": [{"name": "get_weather", "arguments": {"city": "Oslo"}}]},
         {"response": "", "usage": {"prompt_tokens": 9, "completion_tokens": 6}},
     ]
-    assembler = WorkersAIStream()
+    assembler = WorkersAIStreamAssembler()
     deltas = [d for event in events for d in assembler.feed(event)]
     reply = assembler.reply()
     assert deltas == [
@@ -447,7 +447,7 @@ def test_assembler_merges_indexed_fragments() -> None:
         {"tool_calls": [{"index": 0, "function": {"arguments": '"Rome"}'}}]},
         {"response": 7},
     ]
-    assembler = WorkersAIStream()
+    assembler = WorkersAIStreamAssembler()
     deltas = [d for event in events for d in assembler.feed(event)]
     assert "".join(d.text for d in deltas) == "On it.7"
     assert "".join(d.arguments for d in deltas if d.call_index == 0) == '{"city": "Rome"}'
@@ -465,9 +465,9 @@ def test_assembler_merges_indexed_fragments() -> None:
 
 def test_assembler_rejects_errors_and_non_objects() -> None:
     with pytest.raises(ModelError, match="boom"):
-        WorkersAIStream().feed({"success": False, "errors": [{"message": "boom"}]})
+        WorkersAIStreamAssembler().feed({"success": False, "errors": [{"message": "boom"}]})
     with pytest.raises(ValueError, match="JSON object"):
-        WorkersAIStream().feed(["not", "an", "event"])
+        WorkersAIStreamAssembler().feed(["not", "an", "event"])
 
 
 def test_sse_framing() -> None:

@@ -162,7 +162,8 @@ def test_wire_names_resolve_and_conflict() -> None:
         registry.definitions("openai")
     assert str(caught.value) == (
         "tool names collide in the openai format: 'math.factorial' and 'math_factorial' all"
-        " become 'math_factorial'. Rename one (@tool(name=...) or add(..., prefix_name=...))."
+        " become 'math_factorial'. Rename one (tool.with_options(name=...) or"
+        " add(..., prefix_name=...))."
     )
     assert registry.get("math_factorial") is registry["math_factorial"]  # exact name wins
     registry.remove("math_factorial")

@@ -38,14 +38,50 @@ def nothing() -> None:
     return None
 
 
+class _Unprintable(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("unprintable")
+
+
+class _BareToolError(ToolError):
+    def __init__(self) -> None:  # skips ToolError.__init__
+        Exception.__init__(self)
+
+
+def misbehave(kind: str = "") -> Any:
+    """A tool that does everything a careless tool author can."""
+    if kind == "unprintable":
+        raise _Unprintable
+    if kind == "bare":
+        raise _BareToolError
+    if kind == "huge":
+        return 10**5000
+    if kind == "nan":
+        return [float("nan"), float("inf")]
+    if kind == "object":
+        return object()
+    if kind == "recursive":
+        loop: list[Any] = []
+        loop.append(loop)
+        return loop
+    return kind
+
+
+def counts(values: dict[str, int], depth: list[int] | None = None) -> int:
+    return len(values)
+
+
 async def later(delay: float = 0.0) -> str:
     await asyncio.sleep(min(abs(delay), 0.001))
     return "later"
 
 
-REGISTRY = Registry(
-    [add, order, echo, nothing, later, tool(add, name="add.serial", sequential=True)],
+TOOLS = [add, order, echo, nothing, later, misbehave, counts]
+REGISTRY = Registry([*TOOLS, tool(add, name="add.serial", sequential=True)], max_content_chars=500)
+STRICT = Registry(
+    [*TOOLS, tool(add, name="add.serial", sequential=True)],
     max_content_chars=500,
+    strict_validation=True,
 )
 NAMES = [*REGISTRY.names, "add_serial"]
 
@@ -72,7 +108,20 @@ plausible = st.fixed_dictionaries(
         "delay": json_values,
     },
 )
+python_only = st.sampled_from(
+    ["\ud800", "x\udfffy", {1, 2}, object(), b"\xff", float("nan"), float("inf"), 10**400]
+)
+
+
+def _nested(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
 deep = st.integers(1, 5000).map(lambda depth: "[" * depth + "]" * depth)
+deep_mapping = st.integers(1, 10_000).map(lambda depth: {"a": _nested(depth), "b": 1})
 deep_object = st.integers(1, 3000).map(
     lambda depth: '{"payload": ' + '{"a": ' * depth + "1" + "}" * (depth + 1)
 )
@@ -89,6 +138,18 @@ arguments = st.one_of(
     deep_object,
     st.dictionaries(st.text(max_size=5), json_values, max_size=3),
     st.integers(),  # not even a mapping
+    deep_mapping,  # as a Python mapping: no JSON parser's depth limit in the way
+    st.fixed_dictionaries(
+        {
+            "kind": st.sampled_from(
+                ["unprintable", "bare", "huge", "nan", "object", "recursive", "ok"]
+            )
+        }
+    ),
+    st.dictionaries(st.sampled_from(["a", "payload", "values", "kind"]), python_only, max_size=2),
+    st.integers(0, 20_000).map(  # a huge list of invalid values: a short error all the same
+        lambda n: {"values": {str(i): "x" for i in range(n)}, "depth": ["y"] * (n % 50)}
+    ),
 )
 calls = st.lists(
     st.builds(
@@ -109,6 +170,7 @@ def check(sent: list[ToolCall], results: list[ToolResult]) -> None:
         assert isinstance(result.content, str)
         assert len(result.content) <= 500 + 70  # the truncation note
         assert result.is_error == (result.error is not None)
+        assert "\n- and " not in result.content or result.content.count("\n- ") <= 21
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -121,3 +183,9 @@ def test_execute_never_raises(sent: list[ToolCall]) -> None:
 @given(calls)
 def test_execute_async_never_raises(sent: list[ToolCall]) -> None:
     check(sent, asyncio.run(REGISTRY.execute_async(sent)))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(calls)
+def test_strict_validation_never_raises(sent: list[ToolCall]) -> None:
+    check(sent, STRICT.execute(sent))

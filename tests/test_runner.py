@@ -11,19 +11,25 @@ from typing import Any, Literal
 import pytest
 from pydantic import BaseModel
 
-from toolkit import Registry, Runner, ToolCall, tool
-from toolkit.model import ModelReply, ModelRequest, StreamDelta
-from toolkit.runner import (
+from toolkit import (
     ArgumentsDelta,
     Conversation,
     Event,
+    Limits,
+    Registry,
     RunFinished,
+    Runner,
+    StateError,
     StepFinished,
     TextDelta,
+    ToolCall,
     ToolCallComplete,
     ToolCallStarted,
     ToolResultEvent,
+    tool,
 )
+from toolkit.formats import get_format
+from toolkit.model import ModelReply, ModelRequest, StreamDelta
 from toolkit.testing import FunctionModel, ScriptedModel, TestModel, call
 
 
@@ -105,10 +111,10 @@ def test_multi_turn_conversation_keeps_history_and_round_trips_json() -> None:
     assert len(chat.messages) == 6
     assert len(model.requests[-1].messages) == 5  # the whole history went to the model
 
-    restored = Conversation.from_json(chat.runner, chat.to_json())
+    restored = Conversation.from_json(chat.to_json(), runner=chat.runner)
     assert restored.messages == chat.messages
-    with pytest.raises(ValueError, match="'openai' format"):
-        Conversation.from_json(runner(ScriptedModel([], format="anthropic")), chat.to_json())
+    with pytest.raises(StateError, match="'openai' format"):
+        Conversation.from_json(chat.to_json(), runner=runner(ScriptedModel([], format="anthropic")))
 
 
 def test_system_prompt_tools_and_settings_reach_the_model() -> None:
@@ -157,20 +163,20 @@ def _always(spec: Any) -> FunctionModel:
 def test_max_steps_stops_and_leaves_a_valid_history() -> None:
     counter = iter(range(100))
     model = FunctionModel(lambda request: call("add", a=next(counter), b=0))
-    result = runner(model, max_steps=3).run("loop forever")
+    result = runner(model, limits=Limits(max_steps=3)).run("loop forever")
     assert result.stop_reason == "max_steps"
     assert len(result.steps) == 3
     assert result.messages[-1]["role"] == "tool"  # every call answered
 
 
 def test_steps_are_never_unlimited() -> None:
-    with pytest.raises(ValueError, match="max_steps must be at least 1"):
-        runner(ScriptedModel([]), max_steps=0)
+    with pytest.raises(ValueError, match="max_steps must be a whole number of at least 1"):
+        Limits(max_steps=0)
 
 
 def test_max_tool_calls_refuses_the_excess_calls() -> None:
     model = ScriptedModel([[call("add", a=i, b=i) for i in range(4)], "unused"])
-    result = runner(model, max_tool_calls=2).run("many")
+    result = runner(model, limits=Limits(max_tool_calls=2)).run("many")
     assert result.stop_reason == "max_tool_calls"
     contents = [r.content for r in result.tool_results]
     assert contents[:2] == ["0", "2"]
@@ -179,7 +185,7 @@ def test_max_tool_calls_refuses_the_excess_calls() -> None:
 
 def test_repeated_identical_calls_are_refused_then_end_the_run() -> None:
     model = _always(call("get_weather", city="Paris"))
-    result = runner(model, max_repeats=2, max_steps=10).run("again and again")
+    result = runner(model, limits=Limits(max_repeats=2, max_steps=10)).run("again and again")
     assert result.stop_reason == "no_progress"
     contents = [r.content for r in result.tool_results]
     assert contents[:2] == ["Paris: 21 degrees celsius"] * 2
@@ -193,7 +199,7 @@ def test_key_order_does_not_hide_a_repeat() -> None:
         call("add", b=2, a=1),
         "done",
     ]
-    result = runner(ScriptedModel(replies), max_repeats=1).run("x")
+    result = runner(ScriptedModel(replies), limits=Limits(max_repeats=1)).run("x")
     assert result.tool_results[1].content.startswith("Not run: add was already called")
 
 
@@ -238,11 +244,13 @@ def test_deadline_and_token_budget() -> None:
         return "ok"
 
     model = _always(call("slow"))
-    result = Runner(model, model="m", tools=[slow], deadline=0.02, max_repeats=99).run("x")
+    result = Runner(model, tools=[slow], limits=Limits(deadline=0.02, max_repeats=99)).run("x")
     assert result.stop_reason == "deadline"
     assert len(result.steps) == 1
 
-    budget = runner(_always(call("add", a=1, b=1)), token_budget=15, max_repeats=99).run("x")
+    budget = runner(
+        _always(call("add", a=1, b=1)), limits=Limits(token_budget=15, max_repeats=99)
+    ).run("x")
     assert budget.stop_reason == "token_budget"
     assert budget.usage.total_tokens >= 15
 
@@ -255,11 +263,11 @@ class _InterruptedOnce(Registry):
 
     interrupted = False
 
-    def execute(self, calls: Any, *, context: Any = None) -> Any:
+    def execute(self, calls: Any, **options: Any) -> Any:
         if not self.interrupted:
             self.interrupted = True
             raise KeyboardInterrupt
-        return super().execute(calls, context=context)
+        return super().execute(calls, **options)
 
 
 def test_an_interrupted_execution_closes_the_open_calls() -> None:
@@ -277,7 +285,7 @@ def test_anthropic_user_turn_joins_the_tool_results_message() -> None:
     model = ScriptedModel(
         [call("add", a=1, b=2), "3", "again?"], format="anthropic"
     )  # fmt: skip
-    run = runner(model, max_steps=1)
+    run = runner(model, limits=Limits(max_steps=1))
     chat = run.conversation()
     first = chat.send("add")
     assert first.stop_reason == "max_steps"
@@ -339,7 +347,7 @@ def test_astream_matches_stream() -> None:
     script = [call("add", a=1, b=2), "3"]
 
     async def collect() -> list[Event]:
-        return [event async for event in runner(ScriptedModel(script)).astream("x")]
+        return [event async for event in runner(ScriptedModel(script)).stream_async("x")]
 
     async_events = asyncio.run(collect())
     sync_events = list(runner(ScriptedModel(script)).stream("x"))
@@ -347,10 +355,7 @@ def test_astream_matches_stream() -> None:
 
 
 class _SyncOnly:
-    format: Literal["openai"] = "openai"
-
-    def user_message(self, text: str) -> dict[str, Any]:
-        return {"role": "user", "content": text}
+    codec = get_format("openai")
 
     def complete(self, request: ModelRequest) -> ModelReply:
         return ModelReply(message={"role": "assistant", "content": "ok"}, text="ok")
@@ -427,7 +432,7 @@ def test_a_call_needing_approval_pauses_and_resumes_in_another_process() -> None
 
     saved = pending.to_json()
     restored = type(pending).from_json(saved)
-    from toolkit.runner import Approve
+    from toolkit import Approve
 
     result = run.resume(restored, {restored.calls[0].id: Approve()})
     assert result.text == "Done, Ada has it."
@@ -437,7 +442,7 @@ def test_a_call_needing_approval_pauses_and_resumes_in_another_process() -> None
 
 
 def test_approval_with_edited_arguments_and_denial() -> None:
-    from toolkit.runner import Approve, Deny
+    from toolkit import Approve, Deny
 
     sent, run, _ = _approval_setup()
     pending = run.run("pay").pending
@@ -461,7 +466,7 @@ def test_approval_with_edited_arguments_and_denial() -> None:
 
 
 def test_an_approve_callback_decides_inline_sync_and_async() -> None:
-    from toolkit.runner import Approve, Deny
+    from toolkit import Approve, Deny
 
     sent, run, _ = _approval_setup()
 

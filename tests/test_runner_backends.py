@@ -24,20 +24,25 @@ import openai
 import pytest
 from fakeserver import Call, FakeServer, ProtocolName, Reply
 
-from toolkit import Registry, Runner, ToolCall, ToolResult, tool
-from toolkit.backends.openai import OpenAIResponses
-from toolkit.backends.workers_ai import WorkersAI
-from toolkit.runner import (
+from toolkit import (
     ArgumentsDelta,
     Conversation,
     Event,
+    Limits,
+    Registry,
     RunFinished,
+    Runner,
     RunResult,
     TextDelta,
+    ToolCall,
     ToolCallComplete,
     ToolCallStarted,
+    ToolResult,
     ToolResultEvent,
+    tool,
 )
+from toolkit.backends.openai import OpenAIResponses
+from toolkit.backends.workers_ai import WorkersAI
 
 MODEL = "fake-model"
 Kind = Literal["chat", "responses", "responses_chained", "anthropic", "workers_ai"]
@@ -182,7 +187,14 @@ class Harness:
 
     def runner(self, *, tools: Iterable[Any] | Registry = TOOLS, **options: Any) -> Runner:
         registry = tools if isinstance(tools, Registry) else list(tools)
-        return Runner(self.connection.backend(), model=MODEL, tools=registry, **options)
+        limits = {k: options.pop(k) for k in list(options) if k in Limits.__dataclass_fields__}
+        return Runner(
+            self.connection.backend(),
+            model=MODEL,
+            tools=registry,
+            limits=Limits(**limits),
+            **options,
+        )
 
     def run(self, runner: Runner, prompt: str, *, tool_choice: str | None = None) -> RunResult:
         if self.connection.loop is None:
@@ -199,7 +211,7 @@ class Harness:
             return list(runner.stream(prompt))
 
         async def collect() -> list[Event]:
-            return [event async for event in runner.astream(prompt)]
+            return [event async for event in runner.stream_async(prompt)]
 
         return self._wait(collect())
 
@@ -642,9 +654,10 @@ def test_streaming_runs_the_tools_and_ends_like_a_plain_run(harness: Harness) ->
     assert _contents(streamed.tool_results) == _contents(plain.tool_results)
 
     started = [e for e in events if isinstance(e, ToolCallStarted)]
-    assert [(e.index, e.name) for e in started] == [(0, "get_weather"), (1, "get_stock_price")]
-    for index, expected in enumerate([{"city": "Paris"}, {"ticker": "AAPL"}]):
-        pieces = [e.delta for e in events if isinstance(e, ArgumentsDelta) and e.index == index]
+    assert [e.name for e in started] == ["get_weather", "get_stock_price"]
+    assert [e.id for e in started] == [c.id for c in streamed.tool_calls]
+    for start, expected in zip(started, [{"city": "Paris"}, {"ticker": "AAPL"}], strict=True):
+        pieces = [e.delta for e in events if isinstance(e, ArgumentsDelta) and e.id == start.id]
         assert json.loads("".join(pieces)) == expected
     completed = [e.call.name for e in events if isinstance(e, ToolCallComplete)]
     assert completed == ["get_weather", "get_stock_price"]
@@ -663,15 +676,13 @@ class _InterruptedOnce(Registry):
 
     interrupted = False
 
-    def execute(self, calls: Iterable[ToolCall], *, context: Any = None) -> list[ToolResult]:
+    def execute(self, calls: Iterable[ToolCall], **options: Any) -> list[ToolResult]:
         self._interrupt()
-        return super().execute(calls, context=context)
+        return super().execute(calls, **options)
 
-    async def execute_async(
-        self, calls: Iterable[ToolCall], *, context: Any = None
-    ) -> list[ToolResult]:
+    async def execute_async(self, calls: Iterable[ToolCall], **options: Any) -> list[ToolResult]:
         self._interrupt()
-        return await super().execute_async(calls, context=context)
+        return await super().execute_async(calls, **options)
 
     def _interrupt(self) -> None:
         if not self.interrupted:

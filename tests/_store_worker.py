@@ -1,0 +1,33 @@
+"""A process that talks in a shared session, for tests/test_store.py (importable by name, so
+a spawned process can run it)."""
+
+from __future__ import annotations
+
+import time
+
+from toolkit import ConversationConflict, Runner, SQLiteStore
+from toolkit.model import ModelRequest
+from toolkit.testing import FunctionModel
+
+
+def _answer(request: ModelRequest) -> str:
+    return f"seen {len(request.messages)} messages"
+
+
+def talk(path: str, name: str, turns: int) -> int:
+    """Send ``turns`` turns to the session ``shared``, reloading and redoing a turn whenever
+    another process saved first; return how many conflicts it met."""
+    runner = Runner(FunctionModel(_answer))
+    conflicts = 0
+    with SQLiteStore(path, timeout=30) as store:
+        for turn in range(turns):
+            while True:
+                chat = store.load("shared", runner)
+                chat.send(f"{name}-{turn}")
+                time.sleep(0.002)  # a slow turn: another process often saves meanwhile
+                try:
+                    store.save("shared", chat)
+                    break
+                except ConversationConflict:
+                    conflicts += 1
+    return conflicts
