@@ -248,10 +248,11 @@ def _repair_object(value: Any, schema: dict[str, Any], defs: dict[str, Any], dep
     for key, item in value.items():  # pyright: ignore[reportUnknownVariableType]
         sub = properties.get(key, extra)  # pyright: ignore[reportUnknownArgumentType]
         if (
-            item is None
-            and key in properties
+            key in properties
             and key not in required
             and not accepts_null(sub, defs)
+            # null, or null sent as JSON text where the value itself is never a string
+            and (item is None or (item == "null" and not _takes_as_is(item, sub, defs)))
         ):
             changed = True  # strict mode's "null means use the default"
             continue

@@ -84,6 +84,7 @@ class _Entry:
     tool: Tool[..., Any]
     function: Callable[..., Any]
     validate: Callable[..., tuple[tuple[Any, ...], dict[str, Any]]]
+    validate_json: Callable[[str], tuple[tuple[Any, ...], dict[str, Any]]]
     is_async: bool
     takes_context: bool
     timeout: float | None
@@ -91,17 +92,26 @@ class _Entry:
     sequential: bool
 
 
+_Checked = tuple[_Entry, tuple[Any, ...], dict[str, Any], float, "float | None"]
+"""A call that passed every check, ready to run: (entry, args, kwargs, started, timeout).
+A plain tuple, since one is made per call: it costs a tenth of a dataclass instance."""
+
+
 @dataclass(slots=True)
 class _Job:
-    """One validated call, ready to run."""
+    """A checked call of a batch, with its place in the batch."""
 
     index: int
     call: ToolCall
-    entry: _Entry
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-    started: float
-    timeout: float | None
+    checked: _Checked
+
+    @property
+    def entry(self) -> _Entry:
+        return self.checked[0]
+
+    @property
+    def timeout(self) -> float | None:
+        return self.checked[4]
 
 
 class _TimedOut(Exception):
@@ -344,6 +354,7 @@ class Registry:
                 tool=item,
                 function=item.function,
                 validate=item.validate,
+                validate_json=item.validator.validate_json,
                 is_async=item.is_async,
                 takes_context=item.takes_context,
                 timeout=item.timeout,
@@ -404,20 +415,22 @@ class Registry:
             RuntimeError: called from an async tool running on the background loop (use
                 ``execute_async`` there).
         """
-        calls = cast("list[ToolCall]", calls) if type(calls) is list else list(calls)
-        if len(calls) == 1 and self.before_call is None and self.after_call is None:
+        batch = calls if isinstance(calls, list) else list(calls)
+        if len(batch) == 1 and self.before_call is None and self.after_call is None:
             # The common case without the generator: the same steps, _prepare then _finish.
-            limit = _time_limit(default_timeout, deadline)
-            prepared = self._prepare(0, calls[0], context, limit)
-            if type(prepared) is ToolResult:
-                return [prepared]
-            job = cast("_Job", prepared)
-            if not job.entry.is_async:
-                outcome = self._call_sync(job)
-                if _is_fatal(outcome[1]):
-                    raise cast("BaseException", outcome[1])  # what stops the program goes up
-                return [self._finish(job, outcome)]
-        flow = self._flow(calls, context, default_timeout, deadline)
+            call = batch[0]
+            limit = None
+            if default_timeout is not None or deadline is not None:
+                limit = _time_limit(default_timeout, deadline)
+            checked = self._prepare(call, context, limit)
+            if isinstance(checked, ToolResult):
+                return [checked]
+            if not checked[0].is_async:
+                outcome = self._call_sync(checked)
+                if outcome[1] is not None and _is_fatal(outcome[1]):
+                    raise outcome[1]  # what stops the program goes up, once settled
+                return [self._finish(call, checked, outcome)]
+        flow = self._flow(batch, context, default_timeout, deadline)
         reply: Any = None
         while True:
             try:
@@ -427,7 +440,7 @@ class Registry:
             if isinstance(effect, _Run):
                 jobs = effect.jobs
                 if len(jobs) == 1 and not jobs[0].entry.is_async:
-                    reply = [self._call_sync(jobs[0])]
+                    reply = [self._call_sync(jobs[0].checked)]
                 else:
                     reply = run_on_loop(self._run_group(jobs))
             else:
@@ -478,20 +491,20 @@ class Registry:
         results: list[ToolResult | None] = [None] * len(calls)
         jobs: list[_Job] = []
         for index, call in enumerate(calls):
-            prepared = self._prepare(index, call, context, limit)
-            if isinstance(prepared, _Job) and self.before_call is not None:
+            checked = self._prepare(call, context, limit)
+            if not isinstance(checked, ToolResult) and self.before_call is not None:
                 arguments = _decoded(call.arguments)
-                verdict = yield _Hook(self.before_call, (call, prepared.entry.tool, arguments))
-                prepared = self._apply(prepared, verdict, context, limit)
-            if isinstance(prepared, _Job):
-                jobs.append(prepared)
+                verdict = yield _Hook(self.before_call, (call, checked[0].tool, arguments))
+                checked = self._apply(call, checked, verdict, context, limit)
+            if isinstance(checked, ToolResult):
+                results[index] = checked
             else:
-                results[index] = prepared
+                jobs.append(_Job(index, call, checked))
         for group in _groups(jobs):
             outcomes: list[_Outcome] = yield _Run(group)
             fatal: BaseException | None = None
             for job, outcome in zip(group, outcomes, strict=True):
-                results[job.index] = self._finish(job, outcome)
+                results[job.index] = self._finish(job.call, job.checked, outcome)
                 error = outcome[1]
                 if _is_fatal(error) and fatal is None:
                     fatal = error
@@ -509,12 +522,10 @@ class Registry:
                     done[index] = replaced
         return done
 
-    def _prepare(
-        self, index: int, call: ToolCall, context: Any, limit: _Limit | None
-    ) -> _Job | ToolResult:
-        """Find the tool, validate the call and bind the injected arguments: a job to run,
-        or the error result. The one place where a call is checked, whichever path runs it
-        (kept flat: it is most of a dispatch)."""
+    def _prepare(self, call: ToolCall, context: Any, limit: _Limit | None) -> _Checked | ToolResult:
+        """Find the tool, validate the call and bind the injected arguments: the checked
+        call, or the error result. The one place where a call is checked, whichever path
+        runs it (kept flat: it is most of a dispatch)."""
         started = perf_counter()
         entry = self._entries.get(call.name)
         if entry is None:
@@ -522,7 +533,8 @@ class Registry:
             if entry is None:
                 return self._failure(call, started, "unknown_tool", self._unknown(call.name))
         arguments: Any = call.arguments
-        if type(arguments) is not str or arguments[:1] != "{":  # the usual case skips this
+        json_object = type(arguments) is str and arguments[:1] == "{"  # the usual case
+        if not json_object:
             if arguments is None or (
                 isinstance(arguments, str) and (not arguments or arguments.isspace())
             ):
@@ -536,6 +548,13 @@ class Registry:
                 args, kwargs = entry.validate(arguments, strict=self.strict_validation, context=ctx)
             elif self.strict_validation:
                 args, kwargs = entry.validate(arguments, strict=True)
+            elif json_object:
+                # What tool.validate does first, without its checks, which this text passed;
+                # on failure tool.validate runs whole (repairs, or the error to report).
+                try:
+                    args, kwargs = entry.validate_json(arguments)  # pyright: ignore[reportArgumentType] - json_object: a str
+                except ValidationError:
+                    args, kwargs = entry.validate(arguments)
             else:
                 args, kwargs = entry.validate(arguments)
         except ValidationError as error:
@@ -546,33 +565,32 @@ class Registry:
         timeout = entry.timeout if entry.timeout is not None else self.timeout
         if limit is not None:
             timeout = limit(timeout)
-        return _Job(index, call, entry, args, kwargs, started, timeout)
+        return (entry, args, kwargs, started, timeout)
 
     def _apply(
-        self, job: _Job, verdict: object, context: Any, limit: _Limit | None
-    ) -> _Job | ToolResult:
-        """Apply ``before_call``'s answer to a validated call."""
+        self,
+        call: ToolCall,
+        checked: _Checked,
+        verdict: object,
+        context: Any,
+        limit: _Limit | None,
+    ) -> _Checked | ToolResult:
+        """Apply ``before_call``'s answer to a checked call."""
         if verdict is None:
-            return job
+            return checked
         if isinstance(verdict, Veto):
-            return self._failure(job.call, job.started, "vetoed", verdict.message)
+            return self._failure(call, checked[3], "vetoed", verdict.message)
         if isinstance(verdict, dict):
-            call = job.call
             edited = ToolCall(id=call.id, name=call.name, arguments=cast("dict[str, Any]", verdict))
-            prepared = self._prepare(job.index, edited, context, limit)
-            if isinstance(prepared, _Job):
-                prepared.call = call  # results answer the call as the model made it
-            else:
-                prepared.name = call.name
-            return prepared
+            return self._prepare(edited, context, limit)  # answers the same id and name
         raise TypeError(f"before_call must return None, a Veto or a dict, got {verdict!r}")
 
-    def _finish(self, job: _Job, outcome: _Outcome) -> ToolResult:
-        """Turn what a call returned or raised into its result."""
+    def _finish(self, call: ToolCall, checked: _Checked, outcome: _Outcome) -> ToolResult:
+        """Turn what a checked call returned or raised into its result."""
         value, error, ended = outcome
-        call = job.call
+        entry, _, _, started, timeout = checked
         if error is None:
-            serializer = job.entry.serializer
+            serializer = entry.serializer
             try:
                 if serializer is None and type(value) is str:  # the hot path, inlined
                     content = value
@@ -582,28 +600,28 @@ class Registry:
                     content = _serialised(value, serializer)
             except Exception as exc:  # an int past Python's digit limit, a bad serializer...
                 message = _feedback.unsendable(call.name, exc)
-                return self._failure(call, job.started, "exception", message, exception=exc)
+                return self._failure(call, started, "exception", message, exception=exc)
             if len(content) > self.max_content_chars:
                 content = _feedback.truncated(content, self.max_content_chars)
-            return ToolResult(call.id, call.name, value, content, False, None, ended - job.started)
+            return ToolResult(call.id, call.name, value, content, False, None, ended - started)
         if isinstance(error, _TimedOut):
-            text = _feedback.timed_out(call.name, job.timeout or 0)
-            return self._failure(call, job.started, "timeout", text)
+            text = _feedback.timed_out(call.name, timeout or 0)
+            return self._failure(call, started, "timeout", text)
         if isinstance(error, ToolError):
             message = getattr(error, "message", None)  # a subclass may skip ToolError.__init__
             if not isinstance(message, str):
                 message = _feedback.describe_exception(error)
-            return self._failure(call, job.started, "tool_error", message, exception=error)
+            return self._failure(call, started, "tool_error", message, exception=error)
         if isinstance(error, asyncio.CancelledError):
             text = _feedback.cancelled(call.name)
-            return self._failure(call, job.started, "cancelled", text, exception=error)
+            return self._failure(call, started, "cancelled", text, exception=error)
         trace = None
         if self.include_tracebacks:
             trace = "".join(traceback.format_exception(type(error), error, error.__traceback__))
         content = _feedback.failed(call.name, error, trace)
         if self.redact_errors:
             content = _feedback.redact(content)
-        return self._failure(call, job.started, "exception", content, exception=error)
+        return self._failure(call, started, "exception", content, exception=error)
 
     def _failure(
         self,
@@ -662,18 +680,23 @@ class Registry:
 
     # -- running groups of calls ---------------------------------------------------------------
 
-    def _call_sync(self, job: _Job) -> _Outcome:
+    def _call_sync(self, checked: _Checked) -> _Outcome:
         """A lone sync call of the sync driver: inline in this thread, or (with a timeout or
         an executor) in a worker thread this one waits for, no event loop involved."""
-        if job.timeout is None and self.executor is None:
-            return _call_inline(job)
+        entry, args, kwargs, _, timeout = checked
+        if timeout is None and self.executor is None:
+            try:
+                value = entry.function(*args, **kwargs)
+            except Exception as error:  # what stops the program is raised as it comes
+                return (None, error, perf_counter())
+            return (value, None, perf_counter())
         pool = self.executor or thread_pool()
         try:
-            future = pool.submit(job.entry.function, *job.args, **job.kwargs)
+            future = pool.submit(entry.function, *args, **kwargs)
         except BaseException as error:  # a shut-down executor, a process pool's pickling
             return (None, error, perf_counter())
         try:
-            value = future.result(timeout=job.timeout)
+            value = future.result(timeout=timeout)
         except concurrent.futures.TimeoutError as error:
             if future.done():  # the tool's own TimeoutError (the same class since 3.11)
                 return (None, error, perf_counter())
@@ -715,13 +738,14 @@ class Registry:
             return (None, _TimedOut(), perf_counter())
 
     async def _attempt(self, job: _Job) -> _Outcome:
-        fn = job.entry.function
+        entry, args, kwargs, _, _ = job.checked
+        fn = entry.function
         try:
-            if job.entry.is_async:
-                value = await fn(*job.args, **job.kwargs)
+            if entry.is_async:
+                value = await fn(*args, **kwargs)
             else:
                 loop = asyncio.get_running_loop()
-                bound = functools.partial(fn, *job.args, **job.kwargs)
+                bound = functools.partial(fn, *args, **kwargs)
                 value = await loop.run_in_executor(self.executor or thread_pool(), bound)
         except asyncio.CancelledError:
             raise  # a cancellation of this call (or the tool's own: gather tells them apart)
@@ -849,15 +873,6 @@ def _problem(detail: Any) -> ArgumentProblem:
     if detail["type"].startswith("missing"):
         return ArgumentProblem(tuple(detail["loc"]), detail["msg"])
     return ArgumentProblem(tuple(detail["loc"]), detail["msg"], detail["input"])
-
-
-def _call_inline(job: _Job) -> _Outcome:
-    """Call a sync tool in this thread (what stops the program is raised as it comes)."""
-    try:
-        value = job.entry.function(*job.args, **job.kwargs)
-    except Exception as error:
-        return (None, error, perf_counter())
-    return (value, None, perf_counter())
 
 
 async def _awaited(awaitable: Awaitable[Any]) -> Any:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, Literal, cast, overload
 
 from pydantic import ValidationError
-from pydantic_core import PydanticSerializationError, to_json
+from pydantic_core import PydanticSerializationError, SchemaValidator, to_json
 from typing_extensions import ParamSpec, Self, TypeVar
 
 from toolkit._lossless import repair_arguments
@@ -266,6 +266,13 @@ class Tool(Generic[P, R]):
         return self.__wrapped__
 
     @property
+    def validator(self) -> SchemaValidator:
+        """The compiled pydantic validator of the arguments: ``validate_json(text)`` and
+        ``validate_python(mapping)`` return ``(args, kwargs)`` for ``function``, without the
+        repairs of strict-mode shapes and the injected parameters that ``validate`` adds."""
+        return self._schema.validator
+
+    @property
     def parameters(self) -> dict[str, Any]:
         """The JSON Schema of the arguments the model sends (an object schema)."""
         return self._schema.parameters
@@ -353,11 +360,11 @@ class Tool(Generic[P, R]):
                 (titled with the tool's name).
         """
         schema = self._schema
-        if type(arguments) is str and arguments[:1] == "{":  # the usual case, kept short
+        if not strict and type(arguments) is str and arguments[:1] == "{":  # the usual case
             try:
-                validated = schema.validator.validate_json(arguments, strict=strict or None)
+                validated = schema.validator.validate_json(arguments)
             except ValidationError as error:
-                validated = self._repaired_or_raise(arguments, strict, error)
+                validated = self._repaired_or_raise(arguments, False, error)
         else:
             validated = self._validated(arguments, strict)
         if context is not None and schema.injections:
