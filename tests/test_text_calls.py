@@ -355,3 +355,19 @@ def test_a_call_is_found_whatever_surrounds_it(
     calls, rest = split_text_calls("openai", before + block + (after if closed else ""))
     assert calls[0] == ToolCall(id=generated_id(0, name, arguments), name=name, arguments=arguments)
     assert rest.startswith(before)
+
+
+def test_chat_and_workers_ai_replies_leave_written_calls_out_of_their_text() -> None:
+    from toolkit.formats.openai_chat import CODEC as CHAT
+    from toolkit.formats.workers_ai import CODEC as WORKERS_AI
+
+    written = 'Let me check.\n<tool_call>{"name": "f", "arguments": {"a": 1}}</tool_call>'
+    chat = CHAT.parse_reply({"choices": [{"message": {"role": "assistant", "content": written}}]})
+    workers = WORKERS_AI.parse_reply({"result": {"response": written}})
+    for reply in (chat, workers):
+        assert reply.text == "Let me check."
+        assert [c.name for c in reply.calls] == ["f"]
+    assert chat.message["content"] == written  # the history keeps what the model wrote
+    assembler = CHAT.stream_assembler()
+    assembler.feed({"choices": [{"index": 0, "delta": {"content": written}}]})
+    assert assembler.reply().text == "Let me check."

@@ -24,7 +24,7 @@ from toolkit.formats._parse import (
     token_count,
     unique_ids,
 )
-from toolkit.formats._text_calls import text_calls, text_of
+from toolkit.formats._text_calls import split_text_calls, text_calls, text_of
 from toolkit.model import ModelReply, ReplyStop, StreamDelta, Usage
 
 if TYPE_CHECKING:
@@ -147,7 +147,8 @@ class OpenAIChatCodec(ConversationBase):
         (``content``, ``refusal``, ``tool_calls``), so no output-only field (``audio``,
         ``annotations``, ``refusal: null``) is echoed into the history. Calls a model wrote
         as ``<tool_call>`` text are listed in ``tool_calls`` too, so their results have
-        calls to answer. ``text`` is the content, or the refusal when there is none.
+        calls to answer (the content keeps them as written; ``text`` is the content
+        without them). ``text`` is the content, or the refusal when there is none.
 
         Raises:
             ValueError: ``response`` is not a completion with a message.
@@ -158,6 +159,7 @@ class OpenAIChatCodec(ConversationBase):
             content=text_of(field(message, "content")),
             refusal=field(message, "refusal"),
             calls=self.parse_calls(message),
+            written=not field(message, "tool_calls"),
             finish_reason=field(choices[0], "finish_reason"),
             usage=field(response, "usage"),
             raw=response,
@@ -225,13 +227,16 @@ def _chat_reply(
     content: str,
     refusal: Any,
     calls: list[ToolCall],
+    written: bool,
     finish_reason: Any,
     usage: Any,
     raw: Any,
 ) -> ModelReply:
     """The reply, and the assistant message to keep, from the parts of a completion (whole
-    or assembled from a stream)."""
+    or assembled from a stream). ``written``: the calls were written as ``<tool_call>``
+    text, which the message keeps as the model wrote it and ``text`` leaves out."""
     refusal_text = refusal if isinstance(refusal, str) else ""
+    prose = split_text_calls(CODEC.name, content)[1].strip() if written and calls else content
     message = _assistant_message(content, refusal_text, calls)
     stop: ReplyStop
     if refusal_text:
@@ -244,7 +249,7 @@ def _chat_reply(
             stop = "tool_calls"
     return ModelReply(
         message=message,
-        text=content or refusal_text,
+        text=prose or refusal_text,
         calls=tuple(calls),
         stop=stop,
         usage=_usage(usage),
@@ -379,6 +384,7 @@ class OpenAIChatStreamAssembler:
         return _chat_reply(
             content=content,
             refusal="".join(self._refusal),
+            written=not self._calls,
             calls=calls,
             finish_reason=self._finish_reason,
             usage=self._usage,
