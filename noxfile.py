@@ -1,22 +1,33 @@
-"""Development tasks: `nox` runs tests, lint, typecheck and examples; `nox -s bench` measures."""
+# /// script
+# dependencies = ["nox[uv]>=2025.2"]
+# ///
+# (With nox installed but not uv, nox first makes itself a virtualenv with both, in .nox/.)
+"""Development tasks.
+
+`nox` runs the default sessions: tests (Python 3.10 to 3.13), lowest (the lowest declared
+dependencies), lint, typecheck and examples. `nox -s examples` needs only the Python running
+nox. `nox -s bench` measures; `nox -s local_model` runs the examples against a real model.
+"""
 
 from __future__ import annotations
 
-import contextlib
+import json
 import os
-import re
 import shutil
-import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import nox
+from packaging.requirements import Requirement
+from packaging.version import Version
 
+nox.needs_version = ">=2025.2"
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
 # A missing Python must fail loudly, never turn the README's commands into silent skips.
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["tests", "lint", "typecheck", "examples"]
+nox.options.sessions = ["tests", "lowest", "lint", "typecheck", "examples"]
 
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 ROOT = Path(__file__).parent
@@ -44,7 +55,18 @@ def _expose_pyenv_interpreters() -> None:
         os.environ["PYENV_VERSION"] = ":".join(versions)
 
 
+def _one_python() -> str:
+    """The Python for sessions that need just one: the one running nox when toolkit
+    supports it (found without a PATH search), else the newest supported one on PATH."""
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if running in PYTHONS:
+        return running
+    on_path = [v for v in PYTHONS if shutil.which(f"python{v}")]
+    return on_path[-1] if on_path else PYTHONS[-1]  # none: nox says so, and fails
+
+
 _expose_pyenv_interpreters()
+ONE_PYTHON = _one_python()
 
 
 @nox.session(python=PYTHONS)
@@ -52,6 +74,40 @@ def tests(session: nox.Session) -> None:
     """Run the test suite (pass pytest options after `--`)."""
     session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "test"))
     session.run("pytest", "--cov", "--cov-report=term:skip-covered", *session.posargs)
+
+
+@nox.session(python=PYTHONS[0], venv_backend="uv")
+def lowest(session: nox.Session) -> None:
+    """Run the test suite against the lowest versions pyproject.toml allows for the direct
+    dependencies (the test tools stay current): a minimum set too low fails here first."""
+    session.install("--resolution", "lowest-direct", "-e", ".")
+    # Second, so that the direct dependencies keep their lowest versions unless a test tool
+    # truly needs a newer one (then the versions logged below say so).
+    session.install(*nox.project.dependency_groups(PYPROJECT, "test"))
+    _log_lowest_versions(session)
+    # The lowest typing-extensions holds anyio back to a version whose pytest plugin imports
+    # a name pytest 9.2 deprecates (an error here, warnings being errors). No test uses it.
+    # Tests of an SDK feature newer than the minimum skip themselves (tests/_versions.py).
+    session.run("pytest", "-p", "no:anyio", *session.posargs)
+
+
+def _log_lowest_versions(session: nox.Session) -> None:
+    declared = [Requirement(r) for r in PYPROJECT["project"]["dependencies"]]
+    names = [r.name for r in declared]
+    program = (
+        "import importlib.metadata as m, json, sys; "
+        "print(json.dumps({n: m.version(n) for n in sys.argv[1:]}))"
+    )
+    output = session.run("python", "-c", program, *names, silent=True)
+    installed = json.loads(str(output).strip().splitlines()[-1])
+    for requirement in declared:
+        minimum = next((s.version for s in requirement.specifier if s.operator == ">="), None)
+        version = installed[requirement.name]
+        if minimum is not None and Version(version) < Version(minimum):
+            session.error(f"{requirement.name} {version} is below its minimum {minimum}")
+        higher = minimum is not None and Version(version) > Version(minimum)
+        note = f"  (declared >={minimum}: another dependency needs more)" if higher else ""
+        session.log(f"lowest: {requirement.name} {version}{note}")
 
 
 @nox.session(python="3.12")
@@ -69,48 +125,57 @@ def typecheck(session: nox.Session) -> None:
     session.run("pyright")
 
 
-@nox.session(python="3.12")
+@nox.session(python=[ONE_PYTHON])  # a list: its virtualenv is per version
 def examples(session: nox.Session) -> None:
-    """Run every example offline (set the variables each file names to use a real endpoint)."""
+    """Run every example: offline unless TOOLKIT_MODEL is set (see examples/_common.py)."""
     session.install("-e", ".")
+    _run_examples(session)
+
+
+def _run_examples(session: nox.Session, env: dict[str, str] | None = None) -> None:
     for path in sorted((ROOT / "examples").glob("*.py")):
         session.log(f"example: {path.name}")
-        session.run("python", str(path))
+        session.run("python", str(path), env=env)
 
 
-@nox.session(python="3.12", default=False)
+@nox.session(python=[ONE_PYTHON], default=False)
 def local_model(session: nox.Session) -> None:
     """Run the examples against a real small model served on 127.0.0.1 (optional).
 
-    ../shared/local-model/serve.sh builds llama.cpp's server and fetches a 1.1 GB model the
-    first time (about 7 minutes; cached afterwards), then serves it OpenAI-compatibly. The
-    examples check loosely with a real model (it may phrase or even choose differently).
-    The server is stopped when the session ends.
+    scripts/local_model.py builds llama.cpp's server and assembles a 1.1 GB model the first
+    time (about 7 minutes; cached in ~/.cache/toolkit-local-model), then serves it
+    OpenAI-compatibly. The examples check a real model's answers loosely (it may phrase or
+    even choose differently). The session skips, saying why, when this machine cannot build
+    or download; it stops the server it started when it ends.
     """
-    serve = ROOT.parent / "shared" / "local-model" / "serve.sh"
-    if not serve.is_file():
-        session.skip(f"no local model server script at {serve}")
     session.install("-e", ".")
+    script = ROOT / "scripts" / "local_model.py"
     session.log("starting the local model (the first run builds it: about 7 minutes)")
-    # Outside the session's virtualenv on purpose: serve.sh runs `python3 -m pip download`,
-    # and a uv-made virtualenv has no pip.
-    started = subprocess.run(["bash", str(serve)], stdout=subprocess.PIPE, text=True, check=False)
-    found = re.search(
-        r"OPENAI_BASE_URL=(\S+) OPENAI_API_KEY=(\S+) MODEL=(\S+)(?: \(pid (\d+)\))?",
-        started.stdout,
+    # With nox's own Python, not the session's: the script downloads with pip, and a
+    # virtualenv made by uv has none. Its progress goes to the terminal; stdout is JSON.
+    started = subprocess.run(
+        [sys.executable, str(script), "serve", "--port", "0", "--json"],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=False,
     )
-    if started.returncode != 0 or found is None:
-        session.error(f"the local model did not start:\n{started.stdout}")
-    base_url, api_key, model, pid = found.groups()
-    env = {"TOOLKIT_BASE_URL": base_url, "TOOLKIT_API_KEY": api_key, "TOOLKIT_MODEL": model}
+    answer = json.loads(started.stdout.strip().splitlines()[-1]) if started.stdout.strip() else {}
+    if "unavailable" in answer:
+        session.skip(f"the local model cannot run here: {answer['unavailable']}")
+    if started.returncode != 0 or "base_url" not in answer:
+        session.error("the local model did not start (its messages are above)")
+    env = {
+        "TOOLKIT_MODEL": answer["model"],
+        "TOOLKIT_PROVIDER": "openai",
+        "TOOLKIT_BASE_URL": answer["base_url"],
+        "TOOLKIT_API_KEY": answer["api_key"],
+    }
+    session.log(f"model {answer['model']} at {answer['base_url']} (pid {answer['pid']})")
     try:
-        for path in sorted((ROOT / "examples").glob("*.py")):
-            session.log(f"example: {path.name} against {model} at {base_url}")
-            session.run("python", str(path), env=env)
+        _run_examples(session, env)
     finally:
-        if pid is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(pid), signal.SIGTERM)  # the server serve.sh started for us
+        if answer["started"]:  # never stop a server someone else started
+            subprocess.run([sys.executable, str(script), "stop"], check=False)
 
 
 @nox.session(python="3.12", default=False)

@@ -224,7 +224,7 @@ def test_import_toolkit_loads_no_sdk_and_no_runner() -> None:
     code = (
         "import sys, toolkit\n"
         "heavy = ('openai', 'anthropic', 'httpx2', 'toolkit.registry', 'toolkit.runner',"
-        " 'toolkit.backends', 'asyncio')\n"
+        " 'toolkit.backends')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     done = subprocess.run(

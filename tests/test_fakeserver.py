@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from _versions import OPENAI_CHAT_STREAM_HELPER, OPENAI_RESPONSE_MODELS
 from fakeserver import Call, FakeServer, Reply
 
 WEATHER_CHAT_TOOL: dict[str, Any] = {
@@ -209,6 +210,7 @@ def test_chat_stream_fragments_arguments_and_reports_usage(server: FakeServer) -
     assert chunks[-1].usage.completion_tokens == 7
 
 
+@OPENAI_CHAT_STREAM_HELPER
 def test_chat_stream_helper_assembles_the_final_completion(server: FakeServer) -> None:
     server.script(Reply.calls(PARIS, TOKYO))
     with (
@@ -558,6 +560,7 @@ def test_responses_unstored_response_cannot_be_continued(server: FakeServer) -> 
             client.responses.create(model="m", previous_response_id=first.id, input="Again")
 
 
+@OPENAI_RESPONSE_MODELS
 def test_responses_raw_stream_events(server: FakeServer) -> None:
     server.script(Reply.text_and_calls("Checking.", PARIS))
     with openai_client(server) as client:
@@ -585,6 +588,7 @@ def test_responses_raw_stream_events(server: FakeServer) -> None:
     assert final.output[1].call_id == "call_paris"
 
 
+@OPENAI_RESPONSE_MODELS
 def test_responses_stream_helper_final_response(server: FakeServer) -> None:
     server.script(Reply.calls(PARIS, TOKYO))
     with (

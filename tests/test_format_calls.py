@@ -12,6 +12,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from _versions import OPENAI_RESPONSE_MODELS
 from pydantic import BaseModel, TypeAdapter
 
 from toolkit import FORMATS, tool
@@ -238,6 +239,7 @@ def response(output: list[dict[str, Any]]) -> Any:
     )
 
 
+@OPENAI_RESPONSE_MODELS
 @pytest.mark.parametrize("form", ["response", "output objects", "response dict", "item dicts"])
 def test_responses_reads_function_calls_by_call_id(form: str) -> None:
     sdk = response(RESPONSE_OUTPUT)
@@ -250,6 +252,7 @@ def test_responses_reads_function_calls_by_call_id(form: str) -> None:
     assert parse("openai-responses", reply) == CHAT_EXPECTED
 
 
+@OPENAI_RESPONSE_MODELS
 def test_responses_without_calls() -> None:
     assert parse("openai-responses", response(RESPONSE_OUTPUT[:2])) == []
     assert parse("openai-responses", {"output": []}) == []
@@ -625,6 +628,7 @@ def test_openai_round_trip() -> None:
         assert adapter.validate_python(m) == m  # required keys present, no unknown keys
 
 
+@OPENAI_RESPONSE_MODELS
 def test_openai_responses_round_trip() -> None:
     from openai.types.responses.response_input_param import FunctionCallOutput
 
@@ -641,7 +645,11 @@ def test_openai_responses_round_trip() -> None:
 
 def test_anthropic_round_trip() -> None:
     from anthropic.types import ToolResultBlockParam
-    from anthropic.types.user_message_param import UserMessageParam
+
+    try:
+        from anthropic.types.user_message_param import UserMessageParam
+    except ImportError:  # anthropic < 2: one MessageParam, with the same two keys
+        from anthropic.types import MessageParam as UserMessageParam  # pyright: ignore[reportAssignmentType]
 
     sdk = message(ANTHROPIC_CONTENT)
     calls = parse("anthropic", sdk)
