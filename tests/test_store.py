@@ -299,9 +299,7 @@ def test_processes_appending_to_one_session_never_lose_a_turn(tmp_path: Path) ->
     workers, turns = 4, 15
     context = multiprocessing.get_context("spawn")
     with context.Pool(workers) as pool:
-        pool.starmap(
-            _store_worker.talk, [(str(path), f"w{i}", turns) for i in range(workers)]
-        )
+        pool.starmap(_store_worker.talk, [(str(path), f"w{i}", turns) for i in range(workers)])
     with SQLiteStore(path) as store:
         history = saved(store, "shared") or []
     users = [m["content"] for m in history if m["role"] == "user"]

@@ -49,6 +49,16 @@ class _QuietJsonSchema(GenerateJsonSchema):
             return dft
         return super().encode_default(dft)
 
+    # pydantic 2.12 and 2.13 give a Decimal's string form a look-ahead `pattern`, which
+    # Anthropic's strict mode refuses (2.14 dropped it): the validator checks the digits
+    # anyway, so the pattern goes on every version.
+    def decimal_schema(self, schema: Any) -> Any:
+        rendered = super().decimal_schema(schema)
+        for branch in [rendered, *rendered.get("anyOf", ())]:
+            if branch.get("type") == "string":
+                branch.pop("pattern", None)
+        return rendered
+
     # A default pydantic cannot serialise is left out of the schema; that is not worth a
     # warning at decoration time because the validator still applies it.
     def emit_warning(self, kind: Any, detail: str) -> None:

@@ -9,12 +9,15 @@ whole (not streamed) replies, consumed to its last event.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import time
 from collections.abc import (
+    AsyncGenerator,
     AsyncIterator,
     Awaitable,
     Callable,
+    Generator,
     Iterable,
     Iterator,
     Mapping,
@@ -67,8 +70,6 @@ from toolkit.runner._state import (
 from toolkit.tool import Tool
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
-
     from toolkit.runner._conversation import Conversation
     from toolkit.runner._store import ConversationStore
 
@@ -293,7 +294,7 @@ class Runner:
 
     def _drive(
         self, backend: SyncModel, loop: Generator[Effect, Any, RunResult], *, streaming: bool
-    ) -> Iterator[Event]:
+    ) -> Generator[Event, None, None]:
         """Run ``loop`` with a sync backend, yielding its events; the last is
         ``RunFinished``. An error in a step (a backend's, a hook's) goes into the loop,
         which closes the open calls and raises it (or ends the run, past its deadline)."""
@@ -344,7 +345,7 @@ class Runner:
 
     async def _drive_async(
         self, backend: AsyncModel, loop: Generator[Effect, Any, RunResult], *, streaming: bool
-    ) -> AsyncIterator[Event]:
+    ) -> AsyncGenerator[Event, None]:
         """The async twin of ``_drive``; a request is cancelled at the run's deadline."""
         outcome: Any = None
         error: BaseException | None = None
@@ -582,17 +583,22 @@ def _decision_for(call: ToolCall, decisions: Decisions) -> Decision:
     raise ValueError(f"no decision for the waiting call {call.id!r} ({call.name})")
 
 
-def _finished(events: Iterator[Event]) -> RunResult:
-    for event in events:
-        if isinstance(event, RunFinished):
-            return event.result
+def _finished(events: Generator[Event, None, None]) -> RunResult:
+    """The result a driver ends with (the driver is closed, not left to the collector)."""
+    with contextlib.closing(events):
+        for event in events:
+            if isinstance(event, RunFinished):
+                return event.result
     raise AssertionError("a run ended without RunFinished")  # pragma: no cover
 
 
-async def _finished_async(events: AsyncIterator[Event]) -> RunResult:
-    async for event in events:
-        if isinstance(event, RunFinished):
-            return event.result
+async def _finished_async(events: AsyncGenerator[Event, None]) -> RunResult:
+    """The async twin of ``_finished``: an async generator left open would be closed by
+    the event loop's collector, outside this run, with a warning."""
+    async with contextlib.aclosing(events):
+        async for event in events:
+            if isinstance(event, RunFinished):
+                return event.result
     raise AssertionError("a run ended without RunFinished")  # pragma: no cover
 
 
