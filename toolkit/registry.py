@@ -423,13 +423,14 @@ class Registry:
             if default_timeout is not None or deadline is not None:
                 limit = _time_limit(default_timeout, deadline)
             checked = self._prepare(call, context, limit)
-            if isinstance(checked, ToolResult):
+            if type(checked) is ToolResult:
                 return [checked]
-            if not checked[0].is_async:
-                outcome = self._call_sync(checked)
+            entry: _Entry = checked[0]  # pyright: ignore[reportIndexIssue] - a _Checked here
+            if not entry.is_async:
+                outcome = self._call_sync(checked)  # pyright: ignore[reportArgumentType]
                 if outcome[1] is not None and _is_fatal(outcome[1]):
                     raise outcome[1]  # what stops the program goes up, once settled
-                return [self._finish(call, checked, outcome)]
+                return [self._finish(call, checked, outcome)]  # pyright: ignore[reportArgumentType]
         flow = self._flow(batch, context, default_timeout, deadline)
         reply: Any = None
         while True:
@@ -562,7 +563,9 @@ class Registry:
         except RecursionError:
             problem = ArgumentProblem((), "Input is nested too deeply")
             return self._bad_arguments(call, started, (problem,), 1)
-        timeout = entry.timeout if entry.timeout is not None else self.timeout
+        timeout = entry.timeout
+        if timeout is None:
+            timeout = self.timeout
         if limit is not None:
             timeout = limit(timeout)
         return (entry, args, kwargs, started, timeout)
@@ -588,9 +591,9 @@ class Registry:
     def _finish(self, call: ToolCall, checked: _Checked, outcome: _Outcome) -> ToolResult:
         """Turn what a checked call returned or raised into its result."""
         value, error, ended = outcome
-        entry, _, _, started, timeout = checked
+        started = checked[3]
         if error is None:
-            serializer = entry.serializer
+            serializer = checked[0].serializer
             try:
                 if serializer is None and type(value) is str:  # the hot path, inlined
                     content = value
@@ -605,7 +608,7 @@ class Registry:
                 content = _feedback.truncated(content, self.max_content_chars)
             return ToolResult(call.id, call.name, value, content, False, None, ended - started)
         if isinstance(error, _TimedOut):
-            text = _feedback.timed_out(call.name, timeout or 0)
+            text = _feedback.timed_out(call.name, checked[4] or 0)
             return self._failure(call, started, "timeout", text)
         if isinstance(error, ToolError):
             message = getattr(error, "message", None)  # a subclass may skip ToolError.__init__

@@ -56,7 +56,9 @@ import anthropic  # noqa: E402
 import openai  # noqa: E402
 from fakeserver import Call, FakeServer, ProtocolName, Reply  # noqa: E402
 
-from toolkit import Runner, tool  # noqa: E402
+from toolkit import Limits, Runner, tool  # noqa: E402
+
+INLINE = Limits(tool_timeout=None)
 
 RATIO_TARGET = 1.15  # runner conversation / hand-written conversation
 TOOL_CALLS = 9  # one per step, then the answer: ten requests
@@ -195,10 +197,15 @@ def with_runner(runner: Runner) -> str:
 
 @dataclass(frozen=True)
 class Backend:
-    """One provider: its client, the runner over it and the hand-written loop."""
+    """One provider: its client, the runners over it and the hand-written loop.
+
+    ``runner`` runs with ``Limits(tool_timeout=None)``: like the hand-written loop, it calls
+    the tool inline. ``guarded`` keeps the default per-call timeout, which runs each sync
+    tool call in a worker thread (the only way to abandon a call that hangs)."""
 
     name: str
     runner: Runner
+    guarded: Runner
     hand: Callable[[], str]
     close: Callable[[], None]
 
@@ -208,15 +215,19 @@ def make_backends(server: FakeServer, names: Sequence[str]) -> list[Backend]:
     for name in names:
         if name == "openai":
             oai = openai.OpenAI(base_url=server.openai_base_url, api_key="test", max_retries=0)
-            runner = Runner(oai, model=MODEL, tools=[PING])
-            backends.append(Backend("OpenAI Chat", runner, lambda c=oai: hand_openai(c), oai.close))
+            runner = Runner(oai, model=MODEL, tools=[PING], limits=INLINE)
+            guarded = Runner(oai, model=MODEL, tools=[PING])
+            backends.append(
+                Backend("OpenAI Chat", runner, guarded, lambda c=oai: hand_openai(c), oai.close)
+            )
         elif name == "anthropic":
             ant = anthropic.Anthropic(
                 base_url=server.anthropic_base_url, api_key="test", max_retries=0
             )
-            runner = Runner(ant, model=MODEL, tools=[PING])
+            runner = Runner(ant, model=MODEL, tools=[PING], limits=INLINE)
+            guarded = Runner(ant, model=MODEL, tools=[PING])
             backends.append(
-                Backend("Anthropic", runner, lambda c=ant: hand_anthropic(c), ant.close)
+                Backend("Anthropic", runner, guarded, lambda c=ant: hand_anthropic(c), ant.close)
             )
         else:
             raise SystemExit(f"unknown backend {name!r}: choose openai, anthropic")
@@ -227,12 +238,16 @@ def check(server: FakeServer, backend: Backend) -> None:
     """Both loops send the same ten requests and get the same answer."""
     answers: list[str] = []
     counts: list[int] = []
-    for run in (lambda: with_runner(backend.runner), backend.hand):
+    for run in (
+        lambda: with_runner(backend.runner),
+        lambda: with_runner(backend.guarded),
+        backend.hand,
+    ):
         server.requests.clear()
         answers.append(run())
         counts.append(len(server.requests))
     expected = TOOL_CALLS + 1
-    if answers != [ANSWER, ANSWER] or counts != [expected, expected]:
+    if answers != [ANSWER] * 3 or counts != [expected] * 3:
         raise RuntimeError(f"{backend.name}: the loops differ: {answers} {counts}")
     if server.failures:
         raise RuntimeError(f"{backend.name}: the fake server failed: {server.failures}")
@@ -249,15 +264,22 @@ class Measured:
         return self.runner.median_ns / self.hand.median_ns
 
 
-def measure(server: FakeServer, backend: Backend, budget: Budget) -> Measured:
+def measure(server: FakeServer, backend: Backend, budget: Budget) -> list[Measured]:
     check(server, backend)
-    runner, hand = sample_round_robin(
-        [[lambda _: with_runner(backend.runner)], [lambda _: backend.hand()]],
+    runner, guarded, hand = sample_round_robin(
+        [
+            [lambda _: with_runner(backend.runner)],
+            [lambda _: with_runner(backend.guarded)],
+            [lambda _: backend.hand()],
+        ],
         server.requests.clear,  # off the clock: the server's records do not pile up
         repeats=budget.repeats,
         warmup=budget.warmup,
     )
-    return Measured(backend.name, runner[0], hand[0])
+    return [
+        Measured(f"{backend.name}, tools inline", runner[0], hand[0]),
+        Measured(f"{backend.name}, default timeout", guarded[0], hand[0]),
+    ]
 
 
 def print_table(rows: Sequence[Measured], budget: Budget) -> None:
@@ -285,6 +307,10 @@ def print_table(rows: Sequence[Measured], budget: Budget) -> None:
         )
     table.note("Both loops use the same client and server; only the work between requests")
     table.note("differs. Per step: the runner's extra time per request (ten per run).")
+    table.note("tools inline: Limits(tool_timeout=None), the tool called in the run's thread,")
+    table.note("as the hand-written loop does. default timeout: each call in a worker thread,")
+    table.note("so that a hung tool can be answered with a timeout (the fake server shares the")
+    table.note("interpreter, which makes that thread hop dearer here than against a real API).")
     table.print()
 
 
@@ -357,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         backends = make_backends(server, names)
         try:
             heading("Runner against a hand-written loop")
-            rows = [measure(server, backend, budget) for backend in backends]
+            rows = [row for backend in backends for row in measure(server, backend, budget)]
             print_table(rows, budget)
             print(f"\nAt end: {load_note()}")
             if args.profile:

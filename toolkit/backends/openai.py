@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import inspect
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from typing import Any, ClassVar
@@ -35,9 +36,19 @@ _ADVICE = {
 
 def _is_async(method: Callable[..., Any]) -> bool:
     """Whether ``method`` is a coroutine function, looking through ``functools.wraps``
-    wrappers (the SDK wraps ``AsyncCompletions.create`` in a plain function)."""
-    return inspect.iscoroutinefunction(method) or inspect.iscoroutinefunction(
-        inspect.unwrap(method)
+    wrappers (the SDK wraps ``AsyncCompletions.create`` in a plain function). Asked on
+    every request, so answered once per function."""
+    function = getattr(method, "__func__", method)
+    try:
+        return _function_is_async(function)
+    except TypeError:  # an unhashable callable: ask it directly
+        return _function_is_async.__wrapped__(function)
+
+
+@functools.lru_cache(maxsize=64)
+def _function_is_async(function: Callable[..., Any]) -> bool:
+    return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(
+        inspect.unwrap(function)
     )
 
 
