@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, final
 
 __all__ = ["ArgumentProblem", "CallError", "ErrorKind", "ToolCall", "ToolResult"]
 
@@ -95,6 +95,7 @@ class CallError:
 # which measured as a third of a whole registry dispatch. Not keyword-only either: the
 # registry builds results positionally, which costs less than half of a keyword call (a
 # result per call is most of the per-call work left). Treat results as read-only.
+@final
 @dataclass(slots=True)
 class ToolResult:
     """The outcome of one call, ready to send back.

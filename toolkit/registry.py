@@ -423,14 +423,13 @@ class Registry:
             if default_timeout is not None or deadline is not None:
                 limit = _time_limit(default_timeout, deadline)
             checked = self._prepare(call, context, limit)
-            if type(checked) is ToolResult:
+            if type(checked) is ToolResult:  # (ToolResult is final: this narrows it out)
                 return [checked]
-            entry: _Entry = checked[0]  # pyright: ignore[reportIndexIssue] - a _Checked here
-            if not entry.is_async:
-                outcome = self._call_sync(checked)  # pyright: ignore[reportArgumentType]
+            if not checked[0].is_async:
+                outcome = self._call_sync(checked)
                 if outcome[1] is not None and _is_fatal(outcome[1]):
                     raise outcome[1]  # what stops the program goes up, once settled
-                return [self._finish(call, checked, outcome)]  # pyright: ignore[reportArgumentType]
+                return [self._finish(call, checked, outcome)]
         flow = self._flow(batch, context, default_timeout, deadline)
         reply: Any = None
         while True:
