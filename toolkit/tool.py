@@ -159,10 +159,11 @@ class Tool(Generic[P, R]):
         if timeout is not None and not timeout > 0:
             raise ValueError(f"tool {schema.name!r}: timeout must be a positive number of seconds")
         chosen = schema.name if name is None else name
-        problem = name_problem(chosen)
-        if problem is not None:
-            raise ToolDefinitionError.single(schema.qualname, None, problem)
-        schema = renamed(schema, chosen)  # validation errors are titled with the tool's name
+        if chosen != schema.name:  # (the schema's own name was checked when it was built)
+            problem = name_problem(chosen)
+            if problem is not None:
+                raise ToolDefinitionError.single(schema.qualname, None, problem)
+            schema = renamed(schema, chosen)  # validation errors are titled with the name
         setting = object.__setattr__
         setting(self, "__wrapped__", fn)
         setting(self, "_schema", schema)

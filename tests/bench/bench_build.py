@@ -856,8 +856,17 @@ print(json.dumps({
 
 
 def _python(*args: str) -> subprocess.CompletedProcess[str]:
+    # Bytecode is written and reused, as on any installed package: with
+    # PYTHONDONTWRITEBYTECODE inherited (some sandboxes set it), every "import" would
+    # compile toolkit's source anew and this would time the compiler, not the import.
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     return subprocess.run(
-        [sys.executable, *args], capture_output=True, text=True, cwd=ROOT, check=False
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        env=environment,
     )
 
 
