@@ -360,15 +360,13 @@ class Tool(Generic[P, R]):
             pydantic.ValidationError: the arguments do not fit, with every failing location
                 (titled with the tool's name).
         """
-        schema = self._schema
-        if not strict and type(arguments) is str and arguments[:1] == "{":  # the usual case
-            try:
-                validated = schema.validator.validate_json(arguments)
+        if type(arguments) is str and arguments[:1] == "{" and not strict and context is None:
+            try:  # the usual case, as short as it can be: most of a registry's dispatch
+                return self._schema.validator.validate_json(arguments)
             except ValidationError as error:
-                validated = self._repaired_or_raise(arguments, False, error)
-        else:
-            validated = self._validated(arguments, strict)
-        if context is not None and schema.injections:
+                return self._repaired_or_raise(arguments, False, error)
+        validated = self._validated(arguments, strict)
+        if context is not None and self._schema.injections:
             return self._bind(validated, context)
         return validated
 
