@@ -7,13 +7,14 @@ from toolkit.calls import ArgumentProblem
 
 
 def test_unknown_tool_texts() -> None:
-    assert _feedback.unknown_tool("x", [], []) == "Unknown tool 'x'. No tools are available."
-    assert _feedback.unknown_tool("get_wether", ["get_weather", "search"], ["get_weather"]) == (
+    assert _feedback.unknown_tool("x", [], 0, []) == "Unknown tool 'x'. No tools are available."
+    available = ["get_weather", "search"]
+    assert _feedback.unknown_tool("get_wether", available, 2, ["get_weather"]) == (
         "Unknown tool 'get_wether'. Did you mean 'get_weather'? "
         "Available tools: get_weather, search."
     )
     many = [f"t{i}" for i in range(25)]
-    assert _feedback.unknown_tool("y" * 500, many, ["t1", "t2"]) == (
+    assert _feedback.unknown_tool("y" * 500, many[:20], 25, ["t1", "t2"]) == (
         f"Unknown tool '{'y' * 100}...'. Did you mean 't1' or 't2'? "
         f"Available tools: {', '.join(many[:20])} and 5 more."
     )

@@ -78,15 +78,16 @@ def preview(value: Any) -> str:
 # -- the registry's error results ---------------------------------------------------------
 
 
-def unknown_tool(name: str, available: Sequence[str], close: Sequence[str]) -> str:
-    """A call named a tool that does not exist; ``close`` are the names suggested."""
+def unknown_tool(name: str, shown: Sequence[str], total: int, close: Sequence[str]) -> str:
+    """A call named a tool that does not exist: ``shown`` are the first names of the
+    ``total`` available, ``close`` the ones suggested."""
     text = f"Unknown tool {clip(name, _NAME_CHARS)!r}."
-    if not available:
+    if not total:
         return text + " No tools are available."
     if close:
         text += f" Did you mean {' or '.join(repr(n) for n in close)}?"
-    listed = ", ".join(available[:MAX_TOOLS_LISTED])
-    more = len(available) - MAX_TOOLS_LISTED
+    listed = ", ".join(shown[:MAX_TOOLS_LISTED])
+    more = total - min(len(shown), MAX_TOOLS_LISTED)
     return text + f" Available tools: {listed}{f' and {more} more' if more > 0 else ''}."
 
 

@@ -24,6 +24,7 @@ import dataclasses
 import difflib
 import functools
 import inspect
+import itertools
 import json
 import traceback
 import types
@@ -163,6 +164,7 @@ class Registry:
 
     __slots__ = (
         "_entries",
+        "_prefixes",
         "_wire",
         "after_call",
         "before_call",
@@ -197,6 +199,7 @@ class Registry:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout}")
         self._entries: dict[str, _Entry] = {}
         self._wire: dict[str, dict[str, tuple[str, ...]]] = {}
+        self._prefixes: dict[str, list[str]] | None = None  # for unknown names, built lazily
         self.max_concurrency = max_concurrency
         self.executor = executor
         self.timeout = timeout
@@ -265,6 +268,7 @@ class Registry:
         """
         entry = self._entries.pop(name)
         self._wire.clear()
+        self._prefixes = None
         return entry.tool
 
     def get(self, name: str) -> Tool[..., Any] | None:
@@ -362,6 +366,7 @@ class Registry:
                 sequential=item.sequential,
             )
         self._wire.clear()
+        self._prefixes = None
 
     def _lookup(self, name: str) -> _Entry | None:
         entry = self._entries.get(name)
@@ -666,19 +671,21 @@ class Registry:
 
     def _unknown(self, name: str) -> str:
         """The unknown-tool text, with a few close names found cheaply: with many tools,
-        only names sharing a start or a part with ``name`` are compared."""
-        names = list(self._entries)
+        only the names that start like ``name`` are compared (an index built once), so an
+        unknown name costs the same among ten tools or ten thousand."""
         wanted = name[:100]
-        candidates = names
-        if len(names) > _CLOSE_NAME_CANDIDATES:
-            lowered = wanted.lower()
-            candidates = [
-                n
-                for n in names
-                if n[:3].lower() == lowered[:3] or lowered in n.lower() or n.lower() in lowered
-            ][:_CLOSE_NAME_CANDIDATES]
+        if len(self._entries) <= _CLOSE_NAME_CANDIDATES:
+            candidates = list(self._entries)
+        else:
+            if self._prefixes is None:
+                index: dict[str, list[str]] = {}
+                for known in self._entries:
+                    index.setdefault(known[:3].lower(), []).append(known)
+                self._prefixes = index
+            candidates = self._prefixes.get(wanted[:3].lower(), [])[:_CLOSE_NAME_CANDIDATES]
         close = difflib.get_close_matches(wanted, candidates, n=3) if wanted else []
-        return _feedback.unknown_tool(name, names, close)
+        shown = list(itertools.islice(self._entries, _feedback.MAX_TOOLS_LISTED))
+        return _feedback.unknown_tool(name, shown, len(self._entries), close)
 
     # -- running groups of calls ---------------------------------------------------------------
 
