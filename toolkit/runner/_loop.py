@@ -53,10 +53,12 @@ class CallModel:
 
 @dataclass(frozen=True, slots=True)
 class RunCalls:
-    """Effect: run these calls, each ending within ``deadline`` seconds (``None``: no
-    deadline); send back one ``ToolResult`` per call, in order."""
+    """Effect: run these calls, each given ``timeout`` seconds when neither its tool nor
+    the registry sets a timeout, and all ending within ``deadline`` seconds (``None``: no
+    limit); send back one ``ToolResult`` per call, in order."""
 
     calls: tuple[ToolCall, ...]
+    timeout: float | None
     deadline: float | None
 
 
@@ -279,7 +281,11 @@ def _run_calls(
     """Run ``calls[i]`` for each index, filling ``results``."""
     if not indices:
         return
-    effect = RunCalls(tuple(calls[i] for i in indices), _remaining(config, progress))
+    effect = RunCalls(
+        tuple(calls[i] for i in indices),
+        config.limits.tool_timeout,
+        _remaining(config, progress),
+    )
     ran: list[ToolResult] = yield effect
     for index, result in zip(indices, ran, strict=True):
         results[index] = result

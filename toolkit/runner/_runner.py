@@ -327,7 +327,7 @@ class Runner:
                     outcome = self.registry.execute(
                         effect.calls,
                         context=self.context,
-                        default_timeout=self._limits_of(loop).tool_timeout,
+                        default_timeout=effect.timeout,
                         deadline=effect.deadline,
                     )
                 elif isinstance(effect, AwaitApproval):
@@ -380,7 +380,7 @@ class Runner:
                     outcome = await self.registry.execute_async(
                         effect.calls,
                         context=self.context,
-                        default_timeout=self._limits_of(loop).tool_timeout,
+                        default_timeout=effect.timeout,
                         deadline=effect.deadline,
                     )
                 elif isinstance(effect, AwaitApproval):
@@ -439,7 +439,7 @@ class Runner:
             config.codec.append_messages(messages, config.codec.user_message(prompt))
         else:
             config.codec.append_messages(messages, [dict(m) for m in prompt])
-        return _with_limits(run_loop(messages, first_new, config), config.limits)
+        return run_loop(messages, first_new, config)
 
     def _settings(
         self,
@@ -489,11 +489,7 @@ class Runner:
             raise StateError(f"this pause ({pending.id}) was already resumed")
         messages = history if history is not None else list(pending.messages)
         paused = pending.restore(time.monotonic())
-        loop = run_loop(messages, paused.first_new, config, resume=(paused, ordered))
-        return _with_limits(loop, config.limits)
-
-    def _limits_of(self, loop: Any) -> Limits:
-        return getattr(loop, "limits", self.limits)
+        return run_loop(messages, paused.first_new, config, resume=(paused, ordered))
 
     def _replied(self, reply: Any) -> None:
         if not isinstance(reply, ModelReply):
@@ -520,30 +516,6 @@ class Runner:
     def _notify(hook: Callable[[Any], object] | None, value: Any) -> None:
         if hook is not None:
             hook(value)
-
-
-class _LimitedLoop:
-    """The loop generator with the limits it runs under (the drivers read
-    ``tool_timeout`` from it)."""
-
-    __slots__ = ("_loop", "limits")
-
-    def __init__(self, loop: Generator[Effect, Any, RunResult], limits: Limits) -> None:
-        self._loop = loop
-        self.limits = limits
-
-    def send(self, value: Any) -> Effect:
-        return self._loop.send(value)
-
-    def throw(self, error: BaseException) -> Effect:
-        return self._loop.throw(error)
-
-    def close(self) -> None:
-        self._loop.close()
-
-
-def _with_limits(loop: Generator[Effect, Any, RunResult], limits: Limits) -> Any:
-    return _LimitedLoop(loop, limits)
 
 
 def _decision(answer: object, source: str) -> Decision:
