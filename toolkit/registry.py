@@ -293,10 +293,9 @@ class Registry:
         return len(self._entries)
 
     def __repr__(self) -> str:
-        names = list(self._entries)
-        shown = ", ".join(names[: _feedback.MAX_TOOLS_LISTED])
-        more = f" and {len(names) - _feedback.MAX_TOOLS_LISTED} more" if len(names) > 20 else ""
-        return f"<Registry of {len(names)} tools: {shown}{more}>"
+        shown = ", ".join(itertools.islice(self._entries, _feedback.MAX_TOOLS_LISTED))
+        more = len(self._entries) - _feedback.MAX_TOOLS_LISTED
+        return f"<Registry of {len(self)} tools: {shown}{f' and {more} more' if more > 0 else ''}>"
 
     @property
     def names(self) -> list[str]:

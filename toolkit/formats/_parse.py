@@ -25,6 +25,7 @@ __all__ = [
     "is_generated",
     "json_text",
     "plain",
+    "rename_calls",
     "token_count",
     "unique_ids",
 ]
@@ -121,6 +122,20 @@ def token_count(usage: Any, key: str) -> int:
     if isinstance(number, bool) or not isinstance(number, int) or number < 0:
         return 0
     return number
+
+
+def rename_calls(
+    items: list[dict[str, Any]], calls: list[ToolCall], *, kind: str, id_key: str
+) -> None:
+    """Give the items of type ``kind`` (in order, one per call) the ids ``unique_ids`` gave
+    their calls, under ``id_key``, so that a history kept as the provider sent it and the
+    results answering it agree on which call is which."""
+    position = 0
+    for index, item in enumerate(items):
+        if item.get("type") == kind:
+            if item.get(id_key) != calls[position].id:
+                items[index] = {**item, id_key: calls[position].id}
+            position += 1
 
 
 def describe(value: Any) -> str:

@@ -22,6 +22,7 @@ from toolkit.formats._parse import (
     describe,
     field,
     plain,
+    rename_calls,
     token_count,
     unique_ids,
 )
@@ -279,7 +280,7 @@ class AnthropicCodec(ConversationBase):
             )
         blocks = [_block(item) for item in items]
         calls = self.parse_calls(blocks)
-        _rename_calls(blocks, calls)
+        rename_calls(blocks, calls, kind="tool_use", id_key="id")
         text = "".join(
             block["text"]
             for block in blocks
@@ -456,17 +457,6 @@ class AnthropicStreamAssembler:
 
 def _plain(value: Any) -> dict[str, Any]:
     return plain(value, "anthropic")
-
-
-def _rename_calls(blocks: list[dict[str, Any]], calls: list[ToolCall]) -> None:
-    """Give the ``tool_use`` blocks the ids ``parse_calls`` made unique, so the history and
-    the results agree on which call is which."""
-    position = 0
-    for index, block in enumerate(blocks):
-        if block.get("type") == "tool_use":
-            if block.get("id") != calls[position].id:
-                blocks[index] = {**block, "id": calls[position].id}
-            position += 1
 
 
 def _input(arguments: str | Mapping[str, Any] | None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from toolkit.formats._parse import (
     describe,
     field,
     plain,
+    rename_calls,
     token_count,
     unique_ids,
 )
@@ -201,7 +202,7 @@ class OpenAIResponsesCodec(ConversationBase):
             plain(item, self.name, f"output item {index}") for index, item in enumerate(output)
         ]
         calls = self.parse_calls(items)
-        _rename_calls(items, calls)
+        rename_calls(items, calls, kind="function_call", id_key="call_id")
         text, refusal = _texts(items)
         status = field(response, "status")
         stop: ReplyStop
@@ -252,17 +253,6 @@ _INCOMPLETE_REASONS: dict[str, ReplyStop] = {
     "max_output_tokens": "length",
     "content_filter": "content_filter",
 }
-
-
-def _rename_calls(items: list[dict[str, Any]], calls: list[ToolCall]) -> None:
-    """Give the ``function_call`` items the ids ``parse_calls`` made unique, so the history
-    and the results agree on which call is which."""
-    position = 0
-    for index, item in enumerate(items):
-        if item.get("type") == "function_call":
-            if item.get("call_id") != calls[position].id:
-                items[index] = {**item, "call_id": calls[position].id}
-            position += 1
 
 
 def _texts(items: list[dict[str, Any]]) -> tuple[str, str]:

@@ -135,6 +135,9 @@ class _CallState(_Strict):
     name: Annotated[str, Field(min_length=1)]
     arguments: str | dict[str, Any] | None
 
+    def call(self) -> ToolCall:
+        return ToolCall(id=self.id, name=self.name, arguments=self.arguments)
+
 
 class _ResultState(_Strict):
     call_id: str
@@ -263,7 +266,7 @@ class PendingApproval:
 
     @classmethod
     def _from_state(cls, state: _PendingState) -> PendingApproval:
-        calls = [ToolCall(id=c.id, name=c.name, arguments=c.arguments) for c in state.reply.calls]
+        calls = [c.call() for c in state.reply.calls]
         return cls(
             id=state.id,
             format=state.format,
@@ -290,9 +293,7 @@ class PendingApproval:
     def restore(self, clock_now: float) -> Paused:
         """The paused step, as the loop continues it (the deadline restarts now)."""
         state = self._state
-        calls = tuple(
-            ToolCall(id=c.id, name=c.name, arguments=c.arguments) for c in state.reply.calls
-        )
+        calls = tuple(c.call() for c in state.reply.calls)
         reply = ModelReply(
             message=state.reply.message,
             text=state.reply.text,
