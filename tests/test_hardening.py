@@ -273,11 +273,15 @@ def test_the_deadline_cancels_a_request_in_flight(streaming: bool) -> None:
     assert result.text == ""
 
 
-def test_the_deadline_reaches_a_sync_sdk_request() -> None:
-    openai = pytest.importorskip("openai")
+@pytest.mark.parametrize("provider", ["openai", "anthropic", "workers-ai"])
+def test_the_deadline_reaches_a_sync_request(provider: str) -> None:
     import time
 
+    import anthropic
+    import openai
     from fakeserver import FakeServer, Reply
+
+    from toolkit import WorkersAI
 
     with FakeServer() as server:
 
@@ -286,7 +290,15 @@ def test_the_deadline_reaches_a_sync_sdk_request() -> None:
             return Reply.text("too late")
 
         server.script(slow)
-        client = openai.OpenAI(base_url=server.openai_base_url, api_key="k", max_retries=0)
+        client: Any
+        if provider == "openai":
+            client = openai.OpenAI(base_url=server.openai_base_url, api_key="k", max_retries=0)
+        elif provider == "anthropic":
+            client = anthropic.Anthropic(
+                base_url=server.anthropic_base_url, api_key="k", max_retries=0
+            )
+        else:
+            client = WorkersAI(server.account_id, "token", base_url=f"{server.base_url}/client/v4")
         with client:
             result = Runner(client, model="m", limits=Limits(deadline=0.3)).run("hello?")
         assert result.stop_reason == "deadline"
@@ -399,6 +411,34 @@ def test_a_pause_resumed_twice_is_refused_by_a_store(tmp_path: Any) -> None:
         Runner(ScriptedModel(["done"]), tools=[transfer]).resume(
             saved, {call_id: True}, store=store
         )
+
+
+def test_a_conversation_resumes_its_pause_once_through_its_store(tmp_path: Any) -> None:
+    path = tmp_path / "chats.db"
+    with SQLiteStore(path) as store:
+        chat = store.load(
+            "s",
+            Runner(ScriptedModel([call("transfer", to="Ada")]), tools=[transfer]),
+            autosave=True,
+        )
+        paused = chat.send("pay")
+        assert paused.pending is not None
+        saved = paused.pending.to_json()
+        waiting = paused.pending.calls[0]
+
+    with SQLiteStore(path) as store:  # a later request, another process
+        chat = store.load("s", Runner(ScriptedModel(["done"]), tools=[transfer]), autosave=True)
+        result = asyncio.run(chat.resume_async(saved, {waiting: Approve()}))
+        assert result.tool_results[0].content == "sent to Ada"
+        stored = store.read("s")
+        assert stored is not None
+        assert stored.messages == chat.messages  # saved after the resumed turn
+        assert [m["role"] for m in chat.messages][-2:] == ["tool", "assistant"]
+
+    with SQLiteStore(path) as store:
+        again = store.load("s", Runner(ScriptedModel(["twice?"]), tools=[transfer]))
+        with pytest.raises(StateError, match="already resumed"):
+            again.resume(saved, {waiting: Approve()})
 
 
 # -- 6. nothing a model sends or a tool does escapes as an exception -------------------------------

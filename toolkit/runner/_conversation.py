@@ -140,9 +140,11 @@ class Conversation:
 
     def resume(self, pending: PendingApproval | str, decisions: Decisions) -> RunResult:
         """Continue this conversation's paused run (see ``Runner.resume``); the pause is
-        claimed in the conversation's store, when it has one."""
+        claimed in the store the conversation saves to or was loaded from, when it has one."""
         try:
-            return self.runner.resume(pending, decisions, history=self.messages, store=self.store)
+            return self.runner.resume(
+                pending, decisions, history=self.messages, store=self._home_store()
+            )
         finally:
             self._autosave()
 
@@ -150,7 +152,7 @@ class Conversation:
         """The async twin of ``resume``."""
         try:
             return await self.runner.resume_async(
-                pending, decisions, history=self.messages, store=self.store
+                pending, decisions, history=self.messages, store=self._home_store()
             )
         finally:
             self._autosave()
@@ -203,6 +205,12 @@ class Conversation:
             version=version,
         )
         self._saved_as(store, session_id, new_version)
+
+    def _home_store(self) -> ConversationStore | None:
+        """Where this conversation lives: the store it saves to, or the one it came from."""
+        if self.store is not None:
+            return self.store
+        return None if self._saved is None else self._saved[0]
 
     def _autosave(self) -> None:
         if self.store is not None and self.session_id is not None:
