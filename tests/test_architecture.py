@@ -41,18 +41,23 @@ LAYERS: dict[str, int] = {
     "toolkit.registry": 5,
     "toolkit._execution": 5,
     "toolkit.backends": 5,
+    "toolkit.packs": 5,  # a pack is tools; the registry loads packs
+    "toolkit.packs._evals": 6,  # scoring a pack against a model, through a backend
     # 6: the loop and everything around it
     "toolkit.runner": 6,
     # 7: built on everything
     "toolkit.testing": 7,
+    "toolkit.cli": 7,
+    "toolkit.__main__": 7,
 }
 
-PUBLIC_MODULES = ["toolkit", "toolkit.model", "toolkit.formats", "toolkit.testing"]
+PUBLIC_MODULES = ["toolkit", "toolkit.model", "toolkit.formats", "toolkit.packs", "toolkit.testing"]
 
 EXPORTED = {
     "toolkit": [
         "AfterCall",
         "AnthropicMessages",
+        "ApprovalPolicy",
         "Approve",
         "Approver",
         "ArgumentProblem",
@@ -82,6 +87,7 @@ EXPORTED = {
         "RunResult",
         "Runner",
         "SQLiteStore",
+        "Secrets",
         "StateError",
         "StepFinished",
         "StoredSession",
@@ -119,6 +125,25 @@ EXPORTED = {
         "StreamAssembler",
         "ToolCodec",
         "get_format",
+    ],
+    "toolkit.packs": [
+        "ENTRY_POINT_GROUP",
+        "CaseOutcome",
+        "EvalCase",
+        "EvalReport",
+        "Expect",
+        "Matcher",
+        "Pack",
+        "PackError",
+        "PackInfo",
+        "PackWarning",
+        "anything",
+        "approx",
+        "installed_packs",
+        "load_pack",
+        "matches",
+        "one_of",
+        "run_evals",
     ],
     "toolkit.testing": ["FunctionModel", "ReplySpec", "ScriptedModel", "TestModel", "call"],
 }

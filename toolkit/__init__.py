@@ -28,7 +28,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from toolkit.calls import ArgumentProblem, CallError, ErrorKind, ToolCall, ToolResult
-from toolkit.context import Context, Injected
+from toolkit.context import Context, Injected, Secrets
 from toolkit.errors import (
     ConversationConflict,
     DefinitionProblem,
@@ -59,7 +59,7 @@ if TYPE_CHECKING:
         ToolResultEvent,
     )
     from toolkit.runner._limits import Limits
-    from toolkit.runner._runner import Approver, Runner
+    from toolkit.runner._runner import ApprovalPolicy, Approver, Runner
     from toolkit.runner._state import Approve, Decision, Deny, PendingApproval, RunResult
     from toolkit.runner._store import ConversationStore, SQLiteStore, StoredSession
 
@@ -67,6 +67,7 @@ __all__ = [
     "FORMATS",
     "AfterCall",
     "AnthropicMessages",
+    "ApprovalPolicy",
     "Approve",
     "Approver",
     "ArgumentProblem",
@@ -95,6 +96,7 @@ __all__ = [
     "RunResult",
     "Runner",
     "SQLiteStore",
+    "Secrets",
     "StateError",
     "StepFinished",
     "StoredSession",
@@ -134,7 +136,7 @@ _LAZY = {
         "ToolResultEvent",
     ),
     "toolkit.runner._limits": ("Limits",),
-    "toolkit.runner._runner": ("Approver", "Runner"),
+    "toolkit.runner._runner": ("ApprovalPolicy", "Approver", "Runner"),
     "toolkit.runner._state": ("Approve", "Decision", "Deny", "PendingApproval", "RunResult"),
     "toolkit.runner._store": ("ConversationStore", "SQLiteStore", "StoredSession"),
     "toolkit.backends.openai": ("OpenAIChat", "OpenAIResponses"),

@@ -34,6 +34,7 @@ __all__ = [
     "interrupted",
     "invalid_arguments",
     "invalid_json",
+    "missing_secrets",
     "preview",
     "redact",
     "repeated",
@@ -122,6 +123,17 @@ def failed(name: str, error: BaseException, traceback_text: str | None = None) -
     traceback when asked for. The caller redacts."""
     text = f"Tool {name} failed: {describe_exception(error)}"
     return text if traceback_text is None else f"{text}\n{traceback_text}"
+
+
+def missing_secrets(name: str, missing: Sequence[str]) -> str:
+    """The tool needs secrets nobody set (a problem of the setup, not of the arguments)."""
+    listed = ", ".join(missing)
+    plural = "s are" if len(missing) > 1 else " is"
+    return (
+        f"Tool {name} cannot run: the secret{plural} not set ({listed}). The application's"
+        f" operator must set the environment variable{'s' if len(missing) > 1 else ''}"
+        f" {listed}; retrying will not help."
+    )
 
 
 def timed_out(name: str, seconds: float) -> str:

@@ -23,10 +23,12 @@ ErrorKind = Literal[
     "vetoed",
     "refused",
     "cancelled",
+    "missing_secret",
 ]
 """Why a call produced an error result instead of a value: ``vetoed`` by a ``before_call``
 hook or a denied approval, ``refused`` by one of the runner's limits (the call was never
-started), ``cancelled`` when it was interrupted."""
+started), ``cancelled`` when it was interrupted, ``missing_secret`` when a secret the tool
+declared is not set."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,12 +11,13 @@ appears in the tool's schema, whatever its position in the signature::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Generic, final
 
 from typing_extensions import TypeVar
 
-__all__ = ["Context", "Injected"]
+__all__ = ["Context", "Injected", "Secrets"]
 
 DepsT = TypeVar("DepsT", default=Any)
 
@@ -30,11 +31,47 @@ class Context(Generic[DepsT]):
             an HTTP client, the current user...). ``None`` when nothing was passed.
         tool_name: The name of the tool being called.
         call_id: The provider's id for this call, when it has one.
+        secrets: The secrets the tool declared (``@tool(secrets=[...])``), by name.
     """
 
     deps: DepsT
     tool_name: str = ""
     call_id: str | None = None
+    secrets: Secrets = field(default_factory=lambda: Secrets({}))
+
+
+@final
+class Secrets(Mapping[str, str]):
+    """The secrets a tool declared, by name: ``ctx.secrets["WEATHER_API_KEY"]``.
+
+    A read-only mapping whose ``repr`` shows the names and never the values, so printing a
+    ``Context`` (in a log line, a traceback, a debugger) gives nothing away.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self._values = dict(values)
+
+    def __getitem__(self, name: str) -> str:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise KeyError(
+                f"no secret {name!r} here: declare it on the tool, @tool(secrets=[{name!r}])"
+            ) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Secrets({', '.join(f'{name}=***' for name in self._values)})"
+
+    def __reduce__(self) -> Any:  # a pickled Context (a process pool) keeps its secrets
+        return (Secrets, (self._values,))
 
 
 @final

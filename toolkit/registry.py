@@ -26,8 +26,9 @@ import functools
 import inspect
 import itertools
 import json
+import os
 import traceback
-import types
+import warnings
 from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from time import perf_counter
@@ -39,13 +40,17 @@ from pydantic_core import to_json
 from toolkit import _feedback
 from toolkit._execution import run_on_loop, thread_pool
 from toolkit.calls import ArgumentProblem, CallError, ErrorKind, ToolCall, ToolResult
-from toolkit.context import Context
-from toolkit.errors import ToolError, ToolNameConflict
+from toolkit.context import Context, Secrets
+from toolkit.errors import ToolDefinitionError, ToolError, ToolNameConflict
 from toolkit.formats import FORMATS, get_format
-from toolkit.tool import Tool, tool
+from toolkit.packs._installed import load_pack, packs_from_environment, report
+from toolkit.packs._pack import Pack, PackError, PackWarning
+from toolkit.tool import Tool, public_methods, tool
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from pydantic import BaseModel
 
     from toolkit.formats import FormatName
 
@@ -91,6 +96,7 @@ class _Entry:
     timeout: float | None
     serializer: Callable[[Any], str] | None
     sequential: bool
+    secrets: tuple[str, ...]
 
 
 _Checked = tuple[_Entry, tuple[Any, ...], dict[str, Any], float, "float | None"]
@@ -160,10 +166,14 @@ class Registry:
             ``ToolError``'s message is sent as written.
         before_call: The hook run before each valid call (see ``BeforeCall``).
         after_call: The hook run on each result (see ``AfterCall``).
+        secrets: Where the secrets tools declare are read, by name, at each call (``None``:
+            the environment). Their values are handed to the tool in ``Context.secrets``
+            and removed from every result the model reads.
     """
 
     __slots__ = (
         "_entries",
+        "_origins",
         "_prefixes",
         "_wire",
         "after_call",
@@ -173,6 +183,7 @@ class Registry:
         "max_concurrency",
         "max_content_chars",
         "redact_errors",
+        "secrets",
         "strict_validation",
         "timeout",
     )
@@ -190,6 +201,7 @@ class Registry:
         redact_errors: bool = True,
         before_call: BeforeCall | None = None,
         after_call: AfterCall | None = None,
+        secrets: Mapping[str, str] | None = None,
     ) -> None:
         if max_concurrency is not None and max_concurrency < 1:
             raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
@@ -198,6 +210,7 @@ class Registry:
         if timeout is not None and not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout}")
         self._entries: dict[str, _Entry] = {}
+        self._origins: dict[str, str] = {}  # tool name -> the pack it came from
         self._wire: dict[str, dict[str, tuple[str, ...]]] = {}
         self._prefixes: dict[str, list[str]] | None = None  # for unknown names, built lazily
         self.max_concurrency = max_concurrency
@@ -209,6 +222,7 @@ class Registry:
         self.redact_errors = redact_errors
         self.before_call = before_call
         self.after_call = after_call
+        self.secrets = secrets
         for item in [tools] if isinstance(tools, Tool) else tools:
             self.add(item)
 
@@ -254,11 +268,110 @@ class Registry:
             ToolNameConflict: a name is taken.
             ToolDefinitionError: a method cannot become a tool.
         """
-        items = [
-            _as_tool(getattr(obj, name), prefix_name, description) for name in _public_methods(obj)
-        ]
+        items = [_as_tool(method, prefix_name, description) for method in public_methods(obj)]
         self._insert(items, replace=False)
         return items
+
+    def add_pack(
+        self,
+        pack: str | Pack,
+        *,
+        config: Mapping[str, Any] | BaseModel | None = None,
+        namespace: str | bool = True,
+        include: Iterable[str] | None = None,
+        exclude: Iterable[str] = (),
+        include_tags: Iterable[str] | None = None,
+        exclude_tags: Iterable[str] = (),
+    ) -> list[Tool[..., Any]]:
+        """Register the tools of a pack: an installed one by name (imported now), or a
+        ``Pack`` object. Nothing is registered if anything fails.
+
+        Args:
+            pack: The installed pack's name, or a ``Pack``.
+            config: The pack's configuration (validated by its model).
+            namespace: ``True``: name the tools ``"{pack}_{tool}"``; a string: that
+                namespace instead; ``False``: the tools' own names.
+            include: Keep only these tools (base or namespaced names).
+            exclude: Drop these tools.
+            include_tags: Keep only the tools with one of these tags.
+            exclude_tags: Drop the tools with any of these tags.
+
+        A secret the pack's tools need and nobody set is reported now, as a
+        ``PackWarning`` naming the pack and the variable; calls of those tools get an error
+        result until it is set.
+
+        Raises:
+            PackError: the pack is not installed, fails to load or build, a filter names
+                no tool of it, or one of its names is taken (naming both packs and the fix).
+        """
+        loaded = load_pack(pack)
+        selected = loaded.select(
+            include=include, exclude=exclude, include_tags=include_tags, exclude_tags=exclude_tags
+        )
+        chosen = loaded.name if namespace is True else (namespace or None)
+        tools: list[Tool[..., Any]] = []
+        for item in selected.build(config):
+            inner = item.namespace
+            outer = chosen if inner is None or chosen is None else f"{chosen}_{inner}"
+            try:
+                tools.append(item if outer is None else item.with_options(namespace=outer))
+            except ToolDefinitionError as error:
+                raise PackError(f"pack {loaded.name!r}: {error}") from None
+        taken = next((t.name for t in tools if t.name in self._entries), None)
+        if taken is not None:
+            owner = self._origins.get(taken)
+            holder = f"pack {owner!r}" if owner is not None else "a tool added directly"
+            raise PackError(
+                f"pack {loaded.name!r}: its tool {taken!r} has the name of one from {holder};"
+                f" load it with namespace='...' (another prefix) or exclude=[{taken!r}]"
+            )
+        self._insert(tools, replace=False)
+        for item in tools:
+            self._origins[item.name] = loaded.name
+        needed = dict.fromkeys(name for item in tools for name in item.secrets)
+        missing = self.secret_values(needed)[1]
+        if missing:
+            plural = "s" if len(missing) > 1 else ""
+            listed = ", ".join(missing)
+            warnings.warn(
+                f"pack {loaded.name!r} needs the secret{plural} {listed}: set the environment"
+                f" variable{plural} {listed} (its tools answer with an error until then)",
+                PackWarning,
+                stacklevel=2,
+            )
+        return tools
+
+    def add_packs(
+        self,
+        names: Iterable[str] | None = None,
+        *,
+        configs: Mapping[str, Mapping[str, Any] | BaseModel] | None = None,
+    ) -> dict[str, list[Tool[..., Any]] | PackError]:
+        """Register several installed packs, each as ``add_pack`` would, going on past a
+        failure: each is reported once as a ``PackWarning`` (or raised, with
+        ``TOOLKIT_PACKS_STRICT=1``). Being installed is not consent: only the packs named
+        here, or in ``TOOLKIT_PACKS`` when ``names`` is ``None``, are loaded.
+
+        Returns:
+            Each pack's tools, or the error that kept it out, by pack name.
+
+        Raises:
+            PackError: a pack failed and ``TOOLKIT_PACKS_STRICT`` is set.
+        """
+        wanted = packs_from_environment() if names is None else list(dict.fromkeys(names))
+        outcomes: dict[str, list[Tool[..., Any]] | PackError] = {}
+        for name in wanted:
+            try:
+                outcomes[name] = self.add_pack(name, config=(configs or {}).get(name))
+            except PackError as error:
+                outcomes[name] = error
+                report(name, error)
+        return outcomes
+
+    def origin(self, name: str) -> str | None:
+        """The pack the tool ``name`` was loaded from, or ``None``."""
+        entry = self._lookup(name)
+        return None if entry is None else self._origins.get(entry.tool.name)
 
     def remove(self, name: str) -> Tool[..., Any]:
         """Unregister the tool named ``name`` and return it.
@@ -267,6 +380,7 @@ class Registry:
             KeyError: no tool has that name.
         """
         entry = self._entries.pop(name)
+        self._origins.pop(name, None)
         self._wire.clear()
         self._prefixes = None
         return entry.tool
@@ -353,6 +467,7 @@ class Registry:
                 " pass replace=True to replace it or prefix_name=... to keep both"
             )
         for item in items:
+            self._origins.pop(item.name, None)
             self._entries[item.name] = _Entry(
                 tool=item,
                 function=item.function,
@@ -363,6 +478,7 @@ class Registry:
                 timeout=item.timeout,
                 serializer=item.serializer,
                 sequential=item.sequential,
+                secrets=item.secrets,
             )
         self._wire.clear()
         self._prefixes = None
@@ -536,6 +652,13 @@ class Registry:
             entry = self._lookup(call.name)
             if entry is None:
                 return self._failure(call, started, "unknown_tool", self._unknown(call.name))
+        secrets: Secrets | None = None
+        if entry.secrets:
+            values, missing = self.secret_values(entry.secrets)
+            if missing:
+                text = _feedback.missing_secrets(call.name, missing)
+                return self._failure(call, started, "missing_secret", text)
+            secrets = Secrets(values)
         arguments: Any = call.arguments
         json_object = type(arguments) is str and arguments[:1] == "{"  # the usual case
         if not json_object:
@@ -548,7 +671,7 @@ class Registry:
                 return self._bad_arguments(call, started, (problem,), 1)
         try:
             if entry.takes_context:
-                ctx = _context_for(context, entry.tool.name, call.id)
+                ctx = _context_for(context, entry.tool.name, call.id, secrets)
                 args, kwargs = entry.validate(arguments, strict=self.strict_validation, context=ctx)
             elif self.strict_validation:
                 args, kwargs = entry.validate(arguments, strict=True)
@@ -591,8 +714,30 @@ class Registry:
             return self._prepare(edited, context, limit)  # answers the same id and name
         raise TypeError(f"before_call must return None, a Veto or a dict, got {verdict!r}")
 
+    def secret_values(self, names: Iterable[str]) -> tuple[dict[str, str], list[str]]:
+        """The values of the secrets ``names`` from ``secrets`` (or the environment), and
+        the names that are not set (empty values count as not set)."""
+        source = os.environ if self.secrets is None else self.secrets
+        found: dict[str, str] = {}
+        missing: list[str] = []
+        for name in names:
+            value = source.get(name)
+            if isinstance(value, str) and value:
+                found[name] = value
+            else:
+                missing.append(name)
+        return found, missing
+
     def _finish(self, call: ToolCall, checked: _Checked, outcome: _Outcome) -> ToolResult:
-        """Turn what a checked call returned or raised into its result."""
+        """Turn what a checked call returned or raised into its result (without the values
+        of the tool's secrets, whatever it returned or raised)."""
+        result = self._result(call, checked, outcome)
+        if checked[0].secrets:
+            values = self.secret_values(checked[0].secrets)[0].values()
+            result = _without_secrets(result, sorted(values, key=len, reverse=True))
+        return result
+
+    def _result(self, call: ToolCall, checked: _Checked, outcome: _Outcome) -> ToolResult:
         value, error, ended = outcome
         started = checked[3]
         if error is None:
@@ -785,11 +930,41 @@ def _time_limit(default: float | None, deadline: float | None) -> _Limit | None:
     return limit
 
 
-def _context_for(context: Any, tool_name: str, call_id: str) -> Context[Any]:
-    """The ``Context`` a tool receives: the caller's template, or one around its ``deps``."""
+def _context_for(
+    context: Any, tool_name: str, call_id: str, secrets: Secrets | None = None
+) -> Context[Any]:
+    """The ``Context`` a tool receives: the caller's template, or one around its ``deps``,
+    with the tool's own secrets (never another tool's)."""
+    secrets = _NO_SECRETS if secrets is None else secrets
     if isinstance(context, Context):
-        return dataclasses.replace(context, tool_name=tool_name, call_id=call_id)  # pyright: ignore[reportUnknownArgumentType, reportUnknownVariableType]
-    return Context(deps=context, tool_name=tool_name, call_id=call_id)
+        return dataclasses.replace(  # pyright: ignore[reportUnknownVariableType]
+            context,  # pyright: ignore[reportUnknownArgumentType]
+            tool_name=tool_name,
+            call_id=call_id,
+            secrets=secrets,
+        )
+    return Context(deps=context, tool_name=tool_name, call_id=call_id, secrets=secrets)
+
+
+_NO_SECRETS = Secrets({})
+_HIDDEN = "[secret]"
+
+
+def _without_secrets(result: ToolResult, values: list[str]) -> ToolResult:
+    """``result`` with every secret value in its texts replaced (longest first, so a value
+    containing another goes whole). Linear: one ``str.replace`` per value."""
+    content = result.content
+    for value in values:
+        content = content.replace(value, _HIDDEN)
+    if content == result.content:
+        return result
+    error = result.error
+    if error is not None:
+        message = error.message
+        for value in values:
+            message = message.replace(value, _HIDDEN)
+        error = dataclasses.replace(error, message=message)
+    return dataclasses.replace(result, content=content, error=error)
 
 
 def _is_fatal(error: BaseException | None) -> bool:
@@ -814,18 +989,6 @@ def _as_tool(
     if description is not None:
         text = f"{description}\n\n{found.description}" if found.description else description
     return found.with_options(name=name, description=text)
-
-
-def _public_methods(obj: object) -> list[str]:
-    """Names of the public methods of ``obj``'s class and bases, in definition order."""
-    names: dict[str, None] = {}
-    for cls in reversed(type(obj).__mro__[:-1]):  # without ``object``
-        for name, value in vars(cls).items():
-            if not name.startswith("_") and isinstance(
-                value, (types.FunctionType, Tool, classmethod, staticmethod)
-            ):
-                names[name] = None
-    return list(names)
 
 
 def _groups(jobs: list[_Job]) -> list[list[_Job]]:

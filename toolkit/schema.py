@@ -28,10 +28,13 @@ from toolkit.docstrings import parse_docstring
 from toolkit.errors import DefinitionProblem, ToolDefinitionError
 
 __all__ = [
+    "MAX_NAMESPACE_CHARS",
     "FunctionSchema",
     "InjectionKind",
     "build_function_schema",
     "name_problem",
+    "namespace_problem",
+    "namespaced",
     "renamed",
     "return_json_schema",
 ]
@@ -235,6 +238,44 @@ def name_problem(name: str) -> str | None:
         f"{name!r} is not a usable tool name; pass name='...' made of letters, "
         "digits and '_ - . : /' (start with a letter or '_'), at most 128 characters"
     )
+
+
+# A namespace joins its tool names with one "_": made of letters and digits in runs that
+# single "_" or "-" separate, so no joined name has a doubled, leading or trailing separator.
+_NAMESPACE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[_-][A-Za-z0-9]+)*$")
+MAX_NAMESPACE_CHARS = 32
+# What every provider accepts in a function name: OpenAI, Anthropic and Gemini allow 64
+# characters of letters, digits, "_" and "-".
+_PORTABLE_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+
+
+def namespaced(namespace: str, name: str) -> str:
+    """``name`` in ``namespace``: ``"files"`` and ``"read"`` give ``"files_read"``
+    (the name's leading underscores dropped, so the separator is never doubled)."""
+    return f"{namespace}_{name.lstrip('_') or name}"
+
+
+def namespace_problem(namespace: str, name: str | None = None) -> str | None:
+    """What is wrong with ``namespace`` (and the tool ``name`` joined to it), or ``None``."""
+    if not (
+        isinstance(namespace, str)  # pyright: ignore[reportUnnecessaryIsInstance] - callers pass anything
+        and _NAMESPACE_RE.match(namespace)
+        and len(namespace) <= MAX_NAMESPACE_CHARS
+    ):
+        return (
+            f"{namespace!r} is not a usable namespace: use letters and digits, with single"
+            f" '_' or '-' between them, starting with a letter, at most {MAX_NAMESPACE_CHARS}"
+            " characters (e.g. 'unit_convert')"
+        )
+    if name is not None:
+        joined = namespaced(namespace, name)
+        if not _PORTABLE_NAME_RE.match(joined):
+            return (
+                f"{joined!r} (tool {name!r} in namespace {namespace!r}) is not a name every"
+                " provider accepts: at most 64 letters, digits, '_' and '-';"
+                " rename the tool or choose a shorter namespace"
+            )
+    return None
 
 
 def _underlying_function(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -11,7 +11,7 @@ import inspect
 import json
 import sys
 import types
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, Literal, cast, overload
 
@@ -28,6 +28,8 @@ from toolkit.schema import (
     build_function_schema,
     caller_namespace,
     name_problem,
+    namespace_problem,
+    namespaced,
     renamed,
 )
 
@@ -111,6 +113,13 @@ class Tool(Generic[P, R]):
             registry's default, JSON for everything but ``str``).
         needs_approval: A ``Runner`` pauses before running a call of this tool until the
             call is approved, edited or denied.
+        tags: Labels for choosing tools (``Registry.add_pack(..., include_tags=...)``).
+        secrets: Names of the secrets the tool needs (environment variables, or keys of
+            the registry's ``secrets`` mapping): a ``Registry`` checks them before each call
+            and hands them over in ``Context.secrets``, never to the model.
+        namespace: The tool pack's namespace, or ``None``: ``name`` is then
+            ``"{namespace}_{base_name}"``.
+        base_name: The name without the namespace (``name`` when there is none).
     """
 
     __slots__ = (
@@ -121,16 +130,24 @@ class Tool(Generic[P, R]):
         "_is_coroutine_marker",
         "_schema",
         "annotations",
+        "base_name",
         "description",
         "name",
+        "namespace",
         "needs_approval",
+        "secrets",
         "sequential",
         "serializer",
         "strict",
+        "tags",
         "timeout",
     )
 
     name: str
+    base_name: str
+    namespace: str | None
+    tags: frozenset[str]
+    secrets: tuple[str, ...]
     description: str
     strict: bool
     annotations: ToolAnnotations | None
@@ -155,19 +172,33 @@ class Tool(Generic[P, R]):
         timeout: float | None = None,
         serializer: Callable[[Any], str] | None = None,
         needs_approval: bool = False,
+        tags: Iterable[str] = (),
+        secrets: Iterable[str] = (),
+        namespace: str | None = None,
     ) -> None:
         if timeout is not None and not timeout > 0:
             raise ValueError(f"tool {schema.name!r}: timeout must be a positive number of seconds")
-        chosen = schema.name if name is None else name
+        base = schema.name if name is None else name
+        chosen = base if namespace is None else namespaced(namespace, base)
         if chosen != schema.name:  # (the schema's own name was checked when it was built)
-            problem = name_problem(chosen)
+            problem = name_problem(base) or (
+                None if namespace is None else namespace_problem(namespace, base)
+            )
             if problem is not None:
                 raise ToolDefinitionError.single(schema.qualname, None, problem)
             schema = renamed(schema, chosen)  # validation errors are titled with the name
+        tag_set = _labels(tags, "tag", schema.qualname)
+        secret_names = tuple(
+            dict.fromkeys(_labels(secrets, "secret", schema.qualname, ordered=True))
+        )
         setting = object.__setattr__
         setting(self, "__wrapped__", fn)
         setting(self, "_schema", schema)
         setting(self, "name", chosen)
+        setting(self, "base_name", base)
+        setting(self, "namespace", namespace)
+        setting(self, "tags", tag_set)
+        setting(self, "secrets", secret_names)
         setting(self, "description", schema.description if description is None else description)
         setting(self, "strict", strict)
         setting(self, "annotations", annotations)
@@ -205,18 +236,24 @@ class Tool(Generic[P, R]):
         timeout: float | None = _UNSET,
         serializer: Callable[[Any], str] | None = _UNSET,
         needs_approval: bool = _UNSET,
+        tags: Iterable[str] = _UNSET,
+        secrets: Iterable[str] = _UNSET,
+        namespace: str | None = _UNSET,
     ) -> Tool[P, R]:
         """A copy of this tool with the given options changed (the others kept), sharing the
         schema and validator, with its own cache of rendered definitions.
 
+        ``name`` sets the base name (the namespace, if any, is kept in front of it);
+        ``namespace="files"`` turns ``read`` into ``files_read``, ``namespace=None`` back.
+
         Raises:
-            ToolDefinitionError: the new name is not a usable tool name.
+            ToolDefinitionError: the new name or namespace is not usable.
             ValueError: the timeout is not positive.
         """
         return type(self)(
             self.__wrapped__,
             self._schema,
-            name=self.name if name is _UNSET else name,
+            name=self.base_name if name is _UNSET else name,
             description=self.description if description is _UNSET else description,
             strict=self.strict if strict is _UNSET else strict,
             annotations=self.annotations if annotations is _UNSET else annotations,
@@ -224,6 +261,9 @@ class Tool(Generic[P, R]):
             timeout=self.timeout if timeout is _UNSET else timeout,
             serializer=self.serializer if serializer is _UNSET else serializer,
             needs_approval=self.needs_approval if needs_approval is _UNSET else needs_approval,
+            tags=self.tags if tags is _UNSET else tags,
+            secrets=self.secrets if secrets is _UNSET else secrets,
+            namespace=self.namespace if namespace is _UNSET else namespace,
         )
 
     # -- the function, unchanged -------------------------------------------------------------
@@ -484,6 +524,33 @@ def _is_array(arguments: object) -> bool:
     return isinstance(arguments, (list, tuple))
 
 
+def public_methods(obj: object) -> list[Callable[..., Any]]:
+    """The public methods of ``obj`` (not starting with ``_``), bound, in definition order
+    through its class and bases: the tools of a toolbox object."""
+    names: dict[str, None] = {}
+    for cls in reversed(type(obj).__mro__[:-1]):  # without ``object``
+        for name, value in vars(cls).items():
+            if not name.startswith("_") and isinstance(
+                value, (types.FunctionType, Tool, classmethod, staticmethod)
+            ):
+                names[name] = None
+    return [getattr(obj, name) for name in names]
+
+
+def _labels(values: Iterable[str], what: str, owner: str, *, ordered: bool = False) -> Any:
+    """Tags or secret names as a frozenset (or a tuple, ``ordered``), each a non-empty
+    string: a lone string is refused, as it would be read letter by letter."""
+    if isinstance(values, str):
+        raise TypeError(f"tool {owner!r}: {what}s must be a list of strings, not one string")
+    found = tuple(values)
+    for value in found:
+        if not isinstance(value, str) or not value.strip():  # pyright: ignore[reportUnnecessaryIsInstance] - user input
+            raise TypeError(
+                f"tool {owner!r}: each {what} must be a non-empty string, got {value!r}"
+            )
+    return found if ordered else frozenset(found)
+
+
 def _injected_value(kind: Literal["context", "deps"], context: Context[Any]) -> Any:
     return context if kind == "context" else context.deps
 
@@ -514,6 +581,8 @@ def tool(
     timeout: float | None = None,
     serializer: Callable[[Any], str] | None = None,
     needs_approval: bool = False,
+    tags: Iterable[str] = (),
+    secrets: Iterable[str] = (),
 ) -> Tool[P, R]: ...
 @overload
 def tool(
@@ -528,6 +597,8 @@ def tool(
     timeout: float | None = None,
     serializer: Callable[[Any], str] | None = None,
     needs_approval: bool = False,
+    tags: Iterable[str] = (),
+    secrets: Iterable[str] = (),
 ) -> Callable[[Callable[P, R]], Tool[P, R]]: ...
 def tool(
     fn: Callable[P, R] | None = None,
@@ -543,6 +614,8 @@ def tool(
     timeout: float | None = None,
     serializer: Callable[[Any], str] | None = None,
     needs_approval: bool = False,
+    tags: Iterable[str] = (),
+    secrets: Iterable[str] = (),
 ) -> Tool[P, R] | Callable[[Callable[P, R]], Tool[P, R]]:
     """Turn a function into a ``Tool``: ``@tool`` or ``@tool(name=..., ...)``.
 
@@ -568,6 +641,11 @@ def tool(
             the registry's default (``str`` as is, anything else as compact JSON).
         needs_approval: A ``Runner`` pauses before each call of this tool until it is
             approved (possibly with edited arguments) or denied.
+        tags: Labels to choose tools by (``include_tags``/``exclude_tags`` of packs).
+        secrets: Names of the secrets the tool needs, e.g. ``["WEATHER_API_KEY"]``: read
+            from the environment (or the registry's ``secrets`` mapping) at each call and
+            given to the tool in ``Context.secrets``; a call without them gets an error
+            result naming the variable to set. Never part of a schema or a message.
 
     Raises:
         ToolDefinitionError: listing every problem found, each naming the parameter and the fix.
@@ -593,6 +671,8 @@ def tool(
             timeout=timeout,
             serializer=serializer,
             needs_approval=needs_approval,
+            tags=tags,
+            secrets=secrets,
         )
 
     if fn is not None:

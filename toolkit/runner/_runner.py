@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import time
 from collections.abc import (
@@ -23,7 +24,7 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from toolkit.backends import model_for
 from toolkit.calls import ToolCall, ToolResult
@@ -73,7 +74,7 @@ if TYPE_CHECKING:
     from toolkit.runner._conversation import Conversation
     from toolkit.runner._store import ConversationStore
 
-__all__ = ["Approver", "DecisionKey", "Decisions", "Prompt", "Runner"]
+__all__ = ["ApprovalPolicy", "Approver", "DecisionKey", "Decisions", "Prompt", "Runner"]
 
 Prompt = str | Sequence[Mapping[str, Any]]
 """A user's text, or messages (native format) to start the run from."""
@@ -92,6 +93,20 @@ Decisions = (
     | Mapping[DecisionKey, "Decision | bool"]
 )
 """The decisions given to ``resume``: one per waiting call, keyed by call or by call id."""
+
+
+ApprovalPolicy = Literal["marked", "destructive", "all"]
+"""Which calls a ``Runner`` pauses for (see ``Runner``'s ``approval``)."""
+
+
+def _needs_approval(registry: Registry, policy: ApprovalPolicy, name: str) -> bool:
+    found = registry.get(name)
+    if found is None:
+        return False  # an unknown tool is answered with an error, never run
+    if policy == "all" or found.needs_approval:
+        return True
+    hints = found.annotations
+    return policy == "destructive" and hints is not None and hints.destructive is True
 
 
 class Runner:
@@ -114,8 +129,11 @@ class Runner:
         limits: When a run stops or refuses calls (``Limits()``: the defaults).
         settings: Other request settings passed through (``temperature``, ``max_tokens``...).
         context: Passed to tools that take a ``Context`` (as ``Context.deps``).
-        approve: Decides inline on calls of tools marked ``needs_approval`` (see
-            ``Approver``); without it such calls pause the run (see ``resume``).
+        approve: Decides inline on calls that need approval (see ``Approver``); without
+            it such calls pause the run (see ``resume``).
+        approval: Which calls need approval: ``"marked"`` (default), those of tools marked
+            ``needs_approval``; ``"destructive"``, those too and the calls of tools whose
+            annotations say ``destructive=True``; ``"all"``, every call.
         on_request: Called with each ``ModelRequest`` before it is sent (logging, tracing).
         on_reply: Called with each ``ModelReply``.
         on_tool_start: Called with the calls about to run.
@@ -141,6 +159,7 @@ class Runner:
         settings: Mapping[str, Any] | None = None,
         context: Any = None,
         approve: Approver | None = None,
+        approval: ApprovalPolicy = "marked",
         on_request: Callable[[ModelRequest], object] | None = None,
         on_reply: Callable[[ModelReply], object] | None = None,
         on_tool_start: Callable[[tuple[ToolCall, ...]], object] | None = None,
@@ -156,7 +175,10 @@ class Runner:
         self.limits = limits if limits is not None else Limits()
         self.settings = dict(settings or {})
         self.context = context
+        if approval not in ("marked", "destructive", "all"):
+            raise ValueError(f"approval must be 'marked', 'destructive' or 'all', got {approval!r}")
         self.approve = approve
+        self.approval: ApprovalPolicy = approval
         self.on_request = on_request
         self.on_reply = on_reply
         self.on_tool_start = on_tool_start
@@ -463,9 +485,7 @@ class Runner:
             parallel_tool_calls=self.parallel_tool_calls,
             settings={**self.settings, **(settings or {})},
             limits=self.limits if limits is None else limits,
-            needs_approval=lambda name: bool(
-                (found := registry.get(name)) is not None and found.needs_approval
-            ),
+            needs_approval=functools.partial(_needs_approval, registry, self.approval),
         )
 
     def _resumed(
