@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
+from _dists import Distributions, open_distributions
 from conformance import check_definition
 
 from toolkit import FORMATS
@@ -29,3 +33,19 @@ def _checked(format: str, render: Render) -> Render:
 for _format in FORMATS:
     _codec: Any = get_format(_format)
     _codec.render_tool = _checked(_format, _codec.render_tool)
+
+
+@pytest.fixture
+def fake_distributions(tmp_path: Path) -> Iterator[Distributions]:
+    """Throwaway installed distributions (see ``_dists``), removed after the test; the
+    pack environment variables are cleared for it."""
+    saved = {name: os.environ.pop(name) for name in _PACK_VARIABLES if name in os.environ}
+    distributions = open_distributions(tmp_path / "site")
+    try:
+        yield distributions
+    finally:
+        distributions.close()
+        os.environ.update(saved)
+
+
+_PACK_VARIABLES = ("TOOLKIT_PACKS", "TOOLKIT_PACKS_STRICT")
