@@ -180,13 +180,13 @@ class Tool(Generic[P, R]):
             raise ValueError(f"tool {schema.name!r}: timeout must be a positive number of seconds")
         base = schema.name if name is None else name
         chosen = base if namespace is None else namespaced(namespace, base)
-        if chosen != schema.name:  # (the schema's own name was checked when it was built)
-            problem = name_problem(base) or (
-                None if namespace is None else namespace_problem(namespace, base)
-            )
-            if problem is not None:
-                raise ToolDefinitionError.single(schema.qualname, None, problem)
-            schema = renamed(schema, chosen)  # validation errors are titled with the name
+        # (the schema's own name was checked when it was built)
+        problem = None if base == schema.name else name_problem(base)
+        if problem is None and namespace is not None:
+            problem = namespace_problem(namespace, base)
+        if problem is not None:
+            raise ToolDefinitionError.single(schema.qualname, None, problem)
+        schema = renamed(schema, chosen)  # validation errors are titled with the name
         tag_set = _labels(tags, "tag", schema.qualname)
         secret_names = tuple(
             dict.fromkeys(_labels(secrets, "secret", schema.qualname, ordered=True))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 from pydantic import BaseModel, ValidationError
 
 from toolkit.errors import ToolDefinitionError, ToolkitError
-from toolkit.schema import namespace_problem
+from toolkit.schema import namespace_problem, namespaced
 from toolkit.tool import Tool, public_methods, tool
 
 if TYPE_CHECKING:
@@ -229,7 +229,9 @@ class Pack:
             ) from error
 
     def _filtered(self, tools: list[Tool[..., Any]]) -> list[Tool[..., Any]]:
-        known = {t.name for t in tools} | {t.base_name for t in tools}
+        # A tool answers to its name, its base name and its name in this pack's namespace.
+        aliases = {t.name: {t.name, t.base_name, namespaced(self.name, t.name)} for t in tools}
+        known = set[str]().union(*aliases.values())
         for label, names in (("include", self.include), ("exclude", self.exclude)):
             unknown = sorted((names or frozenset[str]()) - known)
             if unknown:
@@ -239,7 +241,7 @@ class Pack:
                 )
 
         def chosen(item: Tool[..., Any]) -> bool:
-            names = {item.name, item.base_name}
+            names = aliases[item.name]
             if self.include is not None and not names & self.include:
                 return False
             if names & self.exclude or item.tags & self.exclude_tags:
