@@ -183,11 +183,13 @@ def bench(session: nox.Session) -> None:
     """Benchmarks against pydantic and the peer libraries: build time, memory and import
     (bench_build.py), then per-call dispatch, parallel calls and error results
     (bench_dispatch.py), then the runner's loop against a hand-written one over the fake
-    server (bench_loop.py). Options after `--` (`--quick`...) go to all three scripts."""
+    server (bench_loop.py), then the listing of installed packs (bench_packs.py). Options
+    after `--` (`--quick`...) go to every script."""
     session.install("-e", ".", *_bench_peers())
     session.run("python", "tests/bench/bench_build.py", *session.posargs)
     session.run("python", "tests/bench/bench_dispatch.py", *session.posargs)
     session.run("python", "tests/bench/bench_loop.py", *session.posargs)
+    session.run("python", "tests/bench/bench_packs.py", *session.posargs)
 
 
 def _bench_peers() -> list[str]:
