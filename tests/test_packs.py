@@ -603,3 +603,16 @@ def test_configuration_models_are_found_on_the_factory_and_class() -> None:
     assert pack.config_model() is Sizes
     assert [t.function() for t in pack.build({"size": 4})] == [4]
     assert os.environ.get("TOOLKIT_PACKS_STRICT") is None
+
+
+def test_a_name_too_long_once_namespaced_is_the_pack_s_error() -> None:
+    @tool(name="t" * 60)
+    def long_named() -> None:
+        """Long."""
+
+    registry = Registry()
+    with pytest.raises(PackError, match=r"pack 'files': .*at most 64 letters"):
+        registry.add_pack(Pack(name="files", tools=[long_named]))
+    assert len(registry) == 0
+    registry.add_pack(Pack(name="files", tools=[long_named]), namespace=False)
+    assert registry.names == ["t" * 60]
