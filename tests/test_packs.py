@@ -616,3 +616,20 @@ def test_a_name_too_long_once_namespaced_is_the_pack_s_error() -> None:
     assert len(registry) == 0
     registry.add_pack(Pack(name="files", tools=[long_named]), namespace=False)
     assert registry.names == ["t" * 60]
+
+
+def test_a_failure_s_cause_is_clipped_and_redacted(fake_distributions: Distributions) -> None:
+    fake_distributions.add(
+        "toolkit-noisy",
+        {"noisy": "noisy:make"},
+        {
+            "noisy": """
+            def make():
+                raise RuntimeError("token=abcdef0123456789 " + "x" * 5000)
+            """
+        },
+    )
+    with pytest.raises(PackError) as info:
+        Registry().add_pack("noisy")
+    assert "abcdef0123456789" not in str(info.value)
+    assert len(str(info.value)) < 700

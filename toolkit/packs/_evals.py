@@ -20,7 +20,7 @@ from toolkit.calls import ToolCall
 from toolkit.model import ModelRequest, SyncModel
 from toolkit.packs._cases import EvalCase, Expect, argument_matches
 from toolkit.packs._installed import load_pack
-from toolkit.packs._pack import Pack, PackError
+from toolkit.packs._pack import Pack, PackError, cause
 from toolkit.registry import Registry
 
 __all__ = ["CaseOutcome", "EvalReport", "run_evals"]
@@ -119,9 +119,7 @@ def run_evals(
         try:
             reply = backend.complete(request)
         except Exception as error:  # one failed request is that case's result, not the run's
-            outcomes.append(
-                CaseOutcome(case, (), False, False, error=f"{type(error).__name__}: {error}")
-            )
+            outcomes.append(CaseOutcome(case, (), False, False, error=cause(error)))
             continue
         outcomes.append(_score(case, reply.calls, registry))
     return EvalReport(loaded.name, model, tuple(outcomes))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from importlib import metadata
 from typing import Any, cast
 
-from toolkit.packs._pack import Pack, PackError, PackWarning
+from toolkit.packs._pack import Pack, PackError, PackWarning, cause
 from toolkit.schema import namespace_problem
 
 __all__ = [
@@ -129,9 +129,7 @@ def load_pack(pack: str | PackInfo | Pack) -> Pack:
     try:
         target = entry.load()
     except (Exception, SystemExit) as error:  # an import may do anything, exit included
-        raise PackError(
-            f"{info.origin} failed to import ({info.value}): {type(error).__name__}: {error}"
-        ) from error
+        raise PackError(f"{info.origin} failed to import ({info.value}): {cause(error)}") from error
     if isinstance(target, Pack):
         if target.name != info.name:  # the entry-point name is the namespace
             target = replace(target, name=info.name)

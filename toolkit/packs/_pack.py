@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import BaseModel, ValidationError
 
+from toolkit import _feedback
 from toolkit.errors import ToolDefinitionError, ToolkitError
 from toolkit.schema import namespace_problem, namespaced
 from toolkit.tool import Tool, public_methods, tool
@@ -26,7 +27,7 @@ from toolkit.tool import Tool, public_methods, tool
 if TYPE_CHECKING:
     from toolkit.packs._evals import EvalCase
 
-__all__ = ["Pack", "PackError", "PackWarning"]
+__all__ = ["Pack", "PackError", "PackWarning", "cause"]
 
 _MAX_TOOLS_PER_PACK = 1_000  # a pack listing more is a mistake (or hostile), not a pack
 
@@ -224,9 +225,7 @@ class Pack:
         except PackError:
             raise
         except Exception as error:
-            raise PackError(
-                f"pack {self.name!r}: its {what} raised {type(error).__name__}: {error}"
-            ) from error
+            raise PackError(f"pack {self.name!r}: its {what} raised {cause(error)}") from error
 
     def _filtered(self, tools: list[Tool[..., Any]]) -> list[Tool[..., Any]]:
         # A tool answers to its name, its base name and its name in this pack's namespace.
@@ -249,6 +248,12 @@ class Pack:
             return self.include_tags is None or bool(item.tags & self.include_tags)
 
         return [item for item in tools if chosen(item)]
+
+
+def cause(error: BaseException) -> str:
+    """An exception as the cause in a pack's error: its type and message, clipped, and
+    redacted (a pack's import or factory may have read a secret into its message)."""
+    return _feedback.clip(_feedback.redact(_feedback.describe_exception(error)), 500)
 
 
 def _nested(
