@@ -177,6 +177,8 @@ def _environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "ANTHROPIC_BASE_URL",
         "TOOLKIT_MODEL",
         "TOOLKIT_PROVIDER",
+        "TOOLKIT_BASE_URL",
+        "TOOLKIT_API_KEY",
         "TOOLKIT_PACKS_STRICT",
         "NO_COLOR",
         "FORCE_COLOR",
@@ -785,6 +787,26 @@ def test_run_through_anthropic_when_only_its_variables_are_set(
     assert server.requests[0].body["model"] == "claude-fake"
     assert server.failures == []
     assert server.pending_replies == 0
+
+
+def test_run_reads_the_toolkit_variables_over_the_sdk_s(
+    packs: Distributions,
+    server: FakeServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server.requests.clear()
+    server.failures.clear()
+    server.script([Reply.text("Hello.")])
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens there
+    monkeypatch.setenv("TOOLKIT_BASE_URL", server.openai_base_url)
+    monkeypatch.setenv("TOOLKIT_API_KEY", "toolkit-key")
+    monkeypatch.setenv("TOOLKIT_MODEL", "fake-model")
+    code, out, err = run(capsys, "run", "Hi", "--pack", "weather")
+    assert code == 0, err
+    assert out == "Hello.\n"
+    assert server.requests[0].headers["authorization"] == "Bearer toolkit-key"
+    assert server.failures == []
 
 
 def test_run_that_stops_without_an_answer_exits_1(

@@ -2,7 +2,9 @@
 
 The SDK reads its own variables (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``,
 ``ANTHROPIC_API_KEY``, ``ANTHROPIC_BASE_URL``); toolkit adds ``TOOLKIT_MODEL`` and
-``TOOLKIT_PROVIDER`` (also read by the examples) for what the options leave out.
+``TOOLKIT_PROVIDER`` for what the options leave out, and ``TOOLKIT_BASE_URL`` and
+``TOOLKIT_API_KEY``, which win over the SDK's: the variables the examples read, read the
+same way.
 """
 
 from __future__ import annotations
@@ -28,12 +30,17 @@ environment:
   ANTHROPIC_BASE_URL     its URL, when it is not Anthropic's
   TOOLKIT_MODEL          the model, when --model is not given
   TOOLKIT_PROVIDER       the provider, when --provider is not given; without either, openai
-                         if an OPENAI_ variable above is set, else anthropic if an ANTHROPIC_
-                         one is
+                         if an OPENAI_ or TOOLKIT_ variable above or below is set, else
+                         anthropic if an ANTHROPIC_ one is
+  TOOLKIT_BASE_URL       the server's URL, over OPENAI_BASE_URL or ANTHROPIC_BASE_URL
+  TOOLKIT_API_KEY        the key, over OPENAI_API_KEY or ANTHROPIC_API_KEY
   NO_COLOR, FORCE_COLOR  colour off; colour on even when not writing to a terminal"""
 """The variables, as the help of ``run`` and ``eval`` lists them."""
 
-_KEYS = {"openai": ("OPENAI_API_KEY",), "anthropic": ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")}
+_KEYS = {
+    "openai": ("TOOLKIT_API_KEY", "OPENAI_API_KEY"),
+    "anthropic": ("TOOLKIT_API_KEY", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"),
+}
 _URLS = {"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL"}
 _TITLES = {"openai": "OpenAI", "anthropic": "Anthropic"}
 
@@ -53,16 +60,18 @@ class Endpoint:
 
     provider: str
     model: str
+    base_url: str | None = None  # None: the SDK reads its own variable
+    api_key: str | None = None
 
     def client(self) -> Any:
         """A new sync client of the provider's SDK (close it when done)."""
         if self.provider == "anthropic":
             import anthropic  # the SDKs are imported by the commands that talk to a model
 
-            return anthropic.Anthropic()
+            return anthropic.Anthropic(base_url=self.base_url, api_key=self.api_key)
         import openai
 
-        return openai.OpenAI()
+        return openai.OpenAI(base_url=self.base_url, api_key=self.api_key)
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -90,18 +99,22 @@ def endpoint(args: argparse.Namespace, environ: Mapping[str, str] | None = None)
         raise CommandError(
             f"TOOLKIT_PROVIDER={provider!r}: use one of {', '.join(PROVIDERS)}", code=EXIT_USAGE
         )
-    if provider is None:
+    if provider is None:  # (the TOOLKIT_ variables are first in openai's lists)
         provider = next(
-            (name for name in PROVIDERS if any(env.get(v) for v in (*_KEYS[name], _URLS[name]))),
+            (
+                name
+                for name in PROVIDERS
+                if any(env.get(v) for v in (*_KEYS[name], _URLS[name], "TOOLKIT_BASE_URL"))
+            ),
             None,
         )
     problems: list[str] = []
     if provider is None:
         problems.append(_NOTHING_SET)
     elif not any(env.get(variable) for variable in _KEYS[provider]):
-        key = _KEYS[provider][0]
+        key = _KEYS[provider][1]
         problems.append(
-            f"the {provider} provider needs its key: set {key}"
+            f"the {provider} provider needs its key: set {key} (or TOOLKIT_API_KEY)"
             + (" (any value for a local server that checks none)" if provider == "openai" else "")
             + f", and {_URLS[provider]} when the server is not {_TITLES[provider]}'s"
         )
@@ -109,4 +122,6 @@ def endpoint(args: argparse.Namespace, environ: Mapping[str, str] | None = None)
         problems.append("no model is named: pass --model NAME or set TOOLKIT_MODEL")
     if problems or provider is None:
         raise CommandError("\n".join(problems), code=EXIT_USAGE)
-    return Endpoint(provider, model)
+    base_url = env.get("TOOLKIT_BASE_URL", "").strip() or None
+    api_key = env.get("TOOLKIT_API_KEY", "").strip() or None
+    return Endpoint(provider, model, base_url, api_key)
