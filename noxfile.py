@@ -140,7 +140,8 @@ def _run_examples(session: nox.Session, env: dict[str, str] | None = None) -> No
 
 @nox.session(python=[ONE_PYTHON], default=False)
 def local_model(session: nox.Session) -> None:
-    """Run the examples against a real small model served on 127.0.0.1 (optional).
+    """Run the examples, and `toolkit eval` of the example pack, against a real small
+    model served on 127.0.0.1 (optional).
 
     scripts/local_model.py builds llama.cpp's server and assembles a 1.1 GB model the first
     time (about 7 minutes; cached in ~/.cache/toolkit-local-model), then serves it
@@ -173,9 +174,22 @@ def local_model(session: nox.Session) -> None:
     session.log(f"model {answer['model']} at {answer['base_url']} (pid {answer['pid']})")
     try:
         _run_examples(session, env)
+        _evaluate_example_pack(session, env)
     finally:
         if answer["started"]:  # never stop a server someone else started
             subprocess.run([sys.executable, str(script), "stop"], check=False)
+
+
+def _evaluate_example_pack(session: nox.Session, env: dict[str, str]) -> None:
+    """`toolkit eval files` against the model: how well it uses the example pack's tools.
+    A small model misses some cases; the scores are printed, and only a failure to run the
+    evaluation at all fails the session."""
+    session.install(str(ROOT / "examples" / "packs" / "toolkit-files"))
+    notes = Path(session.create_tmp()).resolve() / "notes"
+    notes.mkdir(exist_ok=True)
+    config = json.dumps({"root": str(notes)})
+    env = {**env, "FILES_SHARE_KEY": "local-model-evaluation"}  # share needs it to be offered
+    session.run("toolkit", "eval", "files", "--config", config, "--min-accuracy", "0", env=env)
 
 
 @nox.session(python="3.12", default=False)
