@@ -269,6 +269,8 @@ def test_namespacing_never_doubles_the_separator_and_keeps_the_name() -> None:
             hidden.with_options(namespace=bad)
     with pytest.raises(ToolDefinitionError, match="at most 64"):
         hidden.with_options(name="n" * 60, namespace="files")
+    with pytest.raises(ToolDefinitionError, match="only underscores"):
+        hidden.with_options(name="__", namespace="files")
 
 
 @given(
@@ -281,7 +283,10 @@ def test_a_namespaced_name_is_portable_or_refused(namespace: str, name: str) -> 
         joined = namespaced(namespace, name)
         assert len(joined) <= 64
         assert "__" not in joined[: len(namespace) + 2]
+        assert not joined.endswith("_") or name.endswith("_")
         assert __import__("re").fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", joined)
+    elif name.strip("_") and namespace_problem(namespace) is None:
+        assert "64" in problem  # a usable namespace and name: refused only for the length
 
 
 def test_a_conflict_names_both_packs_and_the_fix(fake_distributions: Distributions) -> None:

@@ -252,7 +252,7 @@ _PORTABLE_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
 def namespaced(namespace: str, name: str) -> str:
     """``name`` in ``namespace``: ``"files"`` and ``"read"`` give ``"files_read"``
     (the name's leading underscores dropped, so the separator is never doubled)."""
-    return f"{namespace}_{name.lstrip('_') or name}"
+    return f"{namespace}_{name.lstrip('_')}"
 
 
 def namespace_problem(namespace: str, name: str | None = None) -> str | None:
@@ -268,6 +268,8 @@ def namespace_problem(namespace: str, name: str | None = None) -> str | None:
             " characters (e.g. 'unit_convert')"
         )
     if name is not None:
+        if not name.strip("_"):  # joined, it would end in a doubled separator
+            return f"the tool name {name!r} is only underscores: give it a name to namespace"
         joined = namespaced(namespace, name)
         if not _PORTABLE_NAME_RE.match(joined):
             return (
