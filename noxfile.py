@@ -83,7 +83,10 @@ def lowest(session: nox.Session) -> None:
     session.install("--resolution", "lowest-direct", "-e", ".")
     # Second, so that the direct dependencies keep their lowest versions unless a test tool
     # truly needs a newer one (then the versions logged below say so).
-    session.install(*nox.project.dependency_groups(PYPROJECT, "test"))
+    # Without the mcp extra: it needs a newer httpx2 than toolkit's own floor, which this
+    # session is here to test (its tests skip themselves).
+    tools = nox.project.dependency_groups(PYPROJECT, "test")
+    session.install(*(t for t in tools if Requirement(t).name != "mcp"))
     _log_lowest_versions(session)
     # The lowest typing-extensions holds anyio back to a version whose pytest plugin imports
     # a name pytest 9.2 deprecates (an error here, warnings being errors). No test uses it.
@@ -197,13 +200,16 @@ def bench(session: nox.Session) -> None:
     """Benchmarks against pydantic and the peer libraries: build time, memory and import
     (bench_build.py), then per-call dispatch, parallel calls and error results
     (bench_dispatch.py), then the runner's loop against a hand-written one over the fake
-    server (bench_loop.py), then the listing of installed packs (bench_packs.py). Options
-    after `--` (`--quick`...) go to every script."""
-    session.install("-e", ".", *_bench_peers())
+    server (bench_loop.py), then the listing of installed packs (bench_packs.py), then a
+    tools/call round trip through toolkit's MCP server against the SDK's low-level server
+    with a hand-written handler (bench_mcp.py). Options after `--` (`--quick`...) go to
+    every script."""
+    session.install("-e", ".[mcp]", *_bench_peers())
     session.run("python", "tests/bench/bench_build.py", *session.posargs)
     session.run("python", "tests/bench/bench_dispatch.py", *session.posargs)
     session.run("python", "tests/bench/bench_loop.py", *session.posargs)
     session.run("python", "tests/bench/bench_packs.py", *session.posargs)
+    session.run("python", "tests/bench/bench_mcp.py", *session.posargs)
 
 
 def _bench_peers() -> list[str]:

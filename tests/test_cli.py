@@ -1031,7 +1031,10 @@ def test_docs_show_every_help_text_as_printed(
     shown = [command for command, _ in blocks]
     assert shown == [
         "toolkit --help",
-        *(f"toolkit {name} --help" for name in ("packs", "schema", "call", "run", "eval", "new")),
+        *(
+            f"toolkit {name} --help"
+            for name in ("packs", "schema", "call", "run", "eval", "mcp", "new")
+        ),
     ]
     for command, text in blocks:
         code, out, _ = run(capsys, *shlex.split(command)[1:])

@@ -18,7 +18,8 @@ get_weather.call('{"city": "Paris"}')  # validated, then called
 ```
 
 Every name used day to day lives here, its one documented home. The other public modules:
-``toolkit.model`` (what a backend implements), ``toolkit.formats`` (the codec contract) and
+``toolkit.model`` (what a backend implements), ``toolkit.formats`` (the codec contract),
+``toolkit.packs`` (tool packs), ``toolkit.mcp`` (serving over MCP, the ``mcp`` extra) and
 ``toolkit.testing`` (offline models for tests).
 """
 

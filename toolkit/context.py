@@ -11,7 +11,7 @@ appears in the tool's schema, whatever its position in the signature::
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, final
 
@@ -20,6 +20,9 @@ from typing_extensions import TypeVar
 __all__ = ["Context", "Injected", "Secrets"]
 
 DepsT = TypeVar("DepsT", default=Any)
+
+ProgressCallback = Callable[[float, "float | None", "str | None"], None]
+"""``on_progress(progress, total, message)``: receives a tool's progress reports."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,12 +35,37 @@ class Context(Generic[DepsT]):
         tool_name: The name of the tool being called.
         call_id: The provider's id for this call, when it has one.
         secrets: The secrets the tool declared (``@tool(secrets=[...])``), by name.
+        on_progress: Where ``report_progress`` sends its reports: set by whoever runs the
+            call and wants them (an MCP server whose client asked for progress), else
+            ``None``. Tools call ``report_progress`` rather than this.
     """
 
     deps: DepsT
     tool_name: str = ""
     call_id: str | None = None
     secrets: Secrets = field(default_factory=lambda: Secrets({}))
+    on_progress: ProgressCallback | None = field(default=None, repr=False, compare=False)
+
+    def report_progress(
+        self, progress: float, total: float | None = None, message: str | None = None
+    ) -> None:
+        """Tell whoever runs the call how far it has got: ``progress`` out of ``total``
+        (when known), with an optional ``message``; values should grow from one report to
+        the next. Nothing happens when nobody asked for progress. Sync and async tools
+        call it alike: an ``on_progress`` returns at once and takes calls from any thread
+        (the MCP server's does).
+        """
+        if self.on_progress is not None:
+            self.on_progress(progress, total, message)
+
+    def __reduce__(self) -> Any:
+        # A Context pickled for a process pool keeps everything but ``on_progress``: a
+        # callback into this process cannot be called from another one.
+        return (_context, (self.deps, self.tool_name, self.call_id, self.secrets))
+
+
+def _context(deps: Any, tool_name: str, call_id: str | None, secrets: Secrets) -> Context[Any]:
+    return Context(deps=deps, tool_name=tool_name, call_id=call_id, secrets=secrets)
 
 
 @final

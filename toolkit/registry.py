@@ -733,9 +733,22 @@ class Registry:
         of the tool's secrets, whatever it returned or raised)."""
         result = self._result(call, checked, outcome)
         if checked[0].secrets:
-            values = self.secret_values(checked[0].secrets)[0].values()
-            result = _without_secrets(result, sorted(values, key=len, reverse=True))
+            result = _without_secrets(result, self.secret_hider(checked[0].secrets))
         return result
+
+    def secret_hider(self, names: Iterable[str]) -> Callable[[str], str]:
+        """A function that replaces the values of the secrets ``names`` in a text with
+        ``[secret]`` (longest first, so a value containing another goes whole; one
+        ``str.replace`` per value). What the registry applies to every result of a tool
+        with secrets, for whoever sends more of its output on (an MCP server)."""
+        values = sorted(self.secret_values(names)[0].values(), key=len, reverse=True)
+
+        def hide(text: str) -> str:
+            for value in values:
+                text = text.replace(value, _HIDDEN)
+            return text
+
+        return hide
 
     def _result(self, call: ToolCall, checked: _Checked, outcome: _Outcome) -> ToolResult:
         value, error, ended = outcome
@@ -950,20 +963,14 @@ _NO_SECRETS = Secrets({})
 _HIDDEN = "[secret]"
 
 
-def _without_secrets(result: ToolResult, values: list[str]) -> ToolResult:
-    """``result`` with every secret value in its texts replaced (longest first, so a value
-    containing another goes whole). Linear: one ``str.replace`` per value."""
-    content = result.content
-    for value in values:
-        content = content.replace(value, _HIDDEN)
+def _without_secrets(result: ToolResult, hide: Callable[[str], str]) -> ToolResult:
+    """``result`` with ``hide`` applied to its content and its error's message."""
+    content = hide(result.content)
     if content == result.content:
         return result
     error = result.error
     if error is not None:
-        message = error.message
-        for value in values:
-            message = message.replace(value, _HIDDEN)
-        error = dataclasses.replace(error, message=message)
+        error = dataclasses.replace(error, message=hide(error.message))
     return dataclasses.replace(result, content=content, error=error)
 
 

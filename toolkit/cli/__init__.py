@@ -1,8 +1,8 @@
 """The ``toolkit`` command (also ``python -m toolkit``), on the standard library's argparse.
 
-One module per subcommand (``_packs``, ``_schema``, ``_call``, ``_run``, ``_new``, ``_eval``),
-each with a ``register(subparsers)`` that adds its parser and handler; what they share is in
-``_common`` (exit statuses, ``CommandError``, JSON), ``_terminal`` (colour, tables),
+One module per subcommand (``_packs``, ``_schema``, ``_call``, ``_run``, ``_eval``, ``_mcp``,
+``_new``), each with a ``register(subparsers)`` that adds its parser and handler; what they
+share is in ``_common`` (exit statuses, ``CommandError``, JSON), ``_terminal`` (colour, tables),
 ``_targets`` (the TARGET grammar) and ``_endpoint`` (the model endpoint). ``main`` parses,
 dispatches, and turns every expected failure into a message and an exit status: nothing a
 user can cause ends in a traceback.
@@ -19,7 +19,7 @@ from collections.abc import Generator, Sequence
 from typing import TextIO
 
 import toolkit
-from toolkit.cli import _call, _eval, _new, _packs, _run, _schema
+from toolkit.cli import _call, _eval, _mcp, _new, _packs, _run, _schema
 from toolkit.cli._common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, CommandError, Handler
 from toolkit.errors import ToolkitError
 from toolkit.packs import PackWarning
@@ -29,7 +29,7 @@ __all__ = ["main"]
 DESCRIPTION = """\
 toolkit turns Python functions into LLM tools. This command lists the installed tool packs,
 prints tool definitions in each provider's format, calls tools, runs prompts and
-evaluations against a model, and starts new packs."""
+evaluations against a model, serves tools to MCP clients, and starts new packs."""
 
 EPILOG = """\
 Run 'toolkit COMMAND --help' for a command's arguments, examples and environment.
@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version=f"toolkit {toolkit.__version__}")
     commands = top.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (_packs, _schema, _call, _run, _eval, _new):
+    for module in (_packs, _schema, _call, _run, _eval, _mcp, _new):
         module.register(commands)
     return top
 

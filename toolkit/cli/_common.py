@@ -28,6 +28,7 @@ __all__ = [
     "Subparsers",
     "add_command",
     "parse_config",
+    "parse_configs",
     "print_json",
 ]
 
@@ -96,6 +97,24 @@ def parse_config(text: str | None) -> dict[str, Any] | None:
             code=EXIT_USAGE,
         )
     return cast("dict[str, Any]", value)
+
+
+def parse_configs(options: list[str]) -> dict[str, dict[str, Any]]:
+    """The repeatable ``--config NAME=JSON`` option (of ``run`` and ``mcp``), by name.
+
+    Raises:
+        CommandError: (status 2) an option is not NAME=JSON, or its JSON not an object.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    for option in options:
+        name, equals, text = option.partition("=")
+        if not equals or not name:
+            raise CommandError(
+                f'--config {option}: write NAME=JSON, e.g. files=\'{{"root": "."}}\'',
+                code=EXIT_USAGE,
+            )
+        found[name] = parse_config(text) or {}
+    return found
 
 
 def print_json(value: Mapping[str, Any]) -> None:

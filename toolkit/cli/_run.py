@@ -12,28 +12,18 @@ from toolkit import (
     Approve,
     Decision,
     Deny,
-    Registry,
     RunFinished,
     Runner,
     RunResult,
     TextDelta,
     ToolCall,
     ToolCallComplete,
-    ToolNameConflict,
     ToolResultEvent,
 )
-from toolkit.cli._common import (
-    EXIT_OK,
-    EXIT_USAGE,
-    CommandError,
-    Subparsers,
-    add_command,
-    parse_config,
-)
+from toolkit.cli._common import EXIT_OK, CommandError, Subparsers, add_command, parse_configs
 from toolkit.cli._endpoint import ENVIRONMENT, add_options, endpoint
-from toolkit.cli._targets import owner, resolve
+from toolkit.cli._targets import build_registry
 from toolkit.cli._terminal import Style, printable, shorten
-from toolkit.packs import installed_packs
 
 __all__ = ["register"]
 
@@ -124,7 +114,7 @@ def register(subparsers: Subparsers) -> None:
 
 def _command(args: argparse.Namespace) -> int:
     chosen = endpoint(args)
-    registry = _registry(args.pack, args.tool, _configs(args.config))
+    registry = build_registry(args.pack, args.tool, parse_configs(args.config))
     transcript = _Transcript(sys.stdout, sys.stderr)
     asker = _Asker(transcript, yes=args.yes)
     with chosen.client() as client:
@@ -148,34 +138,6 @@ def _command(args: argparse.Namespace) -> int:
         why = _WHY.get(reason, reason)
         raise CommandError(f"the run stopped without an answer: {why} ({reason})")
     return EXIT_OK
-
-
-def _registry(packs: list[str], targets: list[str], configs: dict[str, Any]) -> Registry:
-    """The tools of ``--pack`` and ``--tool``, each built with its ``--config``."""
-    registry = Registry()
-    used: set[str] = set()
-    asked = [("--pack", name) for name in packs] + [("--tool", spec) for spec in targets]
-    for option, spec in asked:
-        pack = owner(spec)
-        if option == "--pack" and pack != spec:
-            installed = ", ".join(sorted(info.name for info in installed_packs())) or "none"
-            raise CommandError(
-                f"--pack {spec}: no installed pack has that name (installed: {installed})",
-                code=EXIT_USAGE,
-            )
-        key = pack or spec
-        used.add(key)
-        for each in resolve(spec, configs.get(key)).tools:
-            try:
-                registry.add(each)
-            except ToolNameConflict as error:
-                raise CommandError(f"{option} {spec}: {error}", code=EXIT_USAGE) from None
-    unused = sorted(set(configs) - used)
-    if unused:
-        raise CommandError(
-            f"--config {unused[0]}=...: no --pack or --tool uses {unused[0]!r}", code=EXIT_USAGE
-        )
-    return registry
 
 
 class _Transcript:
@@ -253,20 +215,6 @@ class _Asker:
         err.flush()
         answer = stdin.readline().strip().lower()
         return Approve() if answer in ("y", "yes") else Deny()
-
-
-def _configs(options: list[str]) -> dict[str, dict[str, Any]]:
-    """The ``--config NAME=JSON`` options, by name."""
-    found: dict[str, dict[str, Any]] = {}
-    for option in options:
-        name, equals, text = option.partition("=")
-        if not equals or not name:
-            raise CommandError(
-                f'--config {option}: write NAME=JSON, e.g. files=\'{{"root": "."}}\'',
-                code=EXIT_USAGE,
-            )
-        found[name] = parse_config(text) or {}
-    return found
 
 
 def arguments_text(call: ToolCall) -> str:

@@ -1,4 +1,4 @@
-"""TARGET: the tools ``toolkit schema``, ``call`` and ``run --tool`` work on.
+"""TARGET: the tools ``toolkit schema``, ``call``, ``run --tool`` and ``mcp --tool`` work on.
 
 A TARGET is read as the first of these that fits:
 
@@ -25,7 +25,7 @@ import os
 import sys
 import types
 import warnings
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -33,6 +33,7 @@ from typing import Any, cast
 from pydantic import BaseModel
 
 from toolkit.cli._common import EXIT_USAGE, CommandError
+from toolkit.errors import ToolNameConflict
 from toolkit.packs import Pack, PackWarning, installed_packs, load_pack
 from toolkit.registry import Registry
 from toolkit.schema import namespace_problem
@@ -41,6 +42,7 @@ from toolkit.tool import Tool, tool
 __all__ = [
     "GRAMMAR",
     "Target",
+    "build_registry",
     "check_config",
     "load_attribute",
     "owner",
@@ -105,6 +107,50 @@ def resolve(target: str, config: Mapping[str, Any] | None = None) -> Target:
             f"pack {pack!r} has no tool named {target!r}; its tools: {listed}", code=EXIT_USAGE
         )
     return Target(f"tool {target!r} of pack {pack!r}", chosen)
+
+
+def build_registry(
+    packs: Sequence[str],
+    targets: Sequence[str],
+    configs: Mapping[str, Mapping[str, Any]],
+    *,
+    pack_option: str = "--pack",
+) -> Registry:
+    """One registry of the tools of installed ``packs`` and of ``targets`` (``--tool``),
+    each built with its ``--config NAME=JSON`` (NAME: the pack, or the TARGET itself).
+
+    Args:
+        pack_option: How messages name where the packs were given (``--pack``, ``PACK``).
+
+    Raises:
+        CommandError: (status 2) a pack is not installed, a target names nothing, two tools
+            have one name, or a configuration is for no pack or target given.
+    """
+    registry = Registry()
+    used: set[str] = set()
+    asked = [(pack_option, name) for name in packs] + [("--tool", spec) for spec in targets]
+    for option, spec in asked:
+        pack = owner(spec)
+        if option == pack_option and pack != spec:
+            installed = ", ".join(sorted(info.name for info in installed_packs())) or "none"
+            raise CommandError(
+                f"{option} {spec}: no installed pack has that name (installed: {installed})",
+                code=EXIT_USAGE,
+            )
+        key = pack or spec
+        used.add(key)
+        for each in resolve(spec, configs.get(key)).tools:
+            try:
+                registry.add(each)
+            except ToolNameConflict as error:
+                raise CommandError(f"{option} {spec}: {error}", code=EXIT_USAGE) from None
+    unused = sorted(set(configs) - used)
+    if unused:
+        raise CommandError(
+            f"--config {unused[0]}=...: no {pack_option} or --tool uses {unused[0]!r}",
+            code=EXIT_USAGE,
+        )
+    return registry
 
 
 def owner(target: str) -> str | None:
