@@ -638,3 +638,29 @@ def test_a_failure_s_cause_is_clipped_and_redacted(fake_distributions: Distribut
         Registry().add_pack("noisy")
     assert "abcdef0123456789" not in str(info.value)
     assert len(str(info.value)) < 700
+
+
+def test_a_secret_is_hidden_before_a_long_result_is_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    key = "sk-straddling-0123456789"
+    monkeypatch.setenv("LONG_KEY", key)
+
+    @tool(secrets=["LONG_KEY"])
+    def chatty(ctx: Context) -> str:
+        """Returns a long text with the key across the cut."""
+        return "x" * 90 + ctx.secrets["LONG_KEY"] + "y" * 100
+
+    @tool(secrets=["LONG_KEY"])
+    def failing(ctx: Context) -> str:
+        """Fails with the key across the cut."""
+        raise ToolError("z" * 90 + ctx.secrets["LONG_KEY"])
+
+    registry = Registry([chatty, failing], max_content_chars=100)
+    ok, error = registry.execute(
+        [
+            ToolCall(id="1", name="chatty", arguments={}),
+            ToolCall(id="2", name="failing", arguments={}),
+        ]
+    )
+    for result in (ok, error):
+        assert key[:10] not in result.content  # not even the part before the cut
+    assert ok.content.startswith("x" * 90 + "[secret]")

@@ -728,14 +728,6 @@ class Registry:
                 missing.append(name)
         return found, missing
 
-    def _finish(self, call: ToolCall, checked: _Checked, outcome: _Outcome) -> ToolResult:
-        """Turn what a checked call returned or raised into its result (without the values
-        of the tool's secrets, whatever it returned or raised)."""
-        result = self._result(call, checked, outcome)
-        if checked[0].secrets:
-            result = _without_secrets(result, self.secret_hider(checked[0].secrets))
-        return result
-
     def secret_hider(self, names: Iterable[str]) -> Callable[[str], str]:
         """A function that replaces the values of the secrets ``names`` in a text with
         ``[secret]`` (longest first, so a value containing another goes whole; one
@@ -750,9 +742,12 @@ class Registry:
 
         return hide
 
-    def _result(self, call: ToolCall, checked: _Checked, outcome: _Outcome) -> ToolResult:
+    def _finish(self, call: ToolCall, checked: _Checked, outcome: _Outcome) -> ToolResult:
+        """Turn what a checked call returned or raised into its result, without the values
+        of the tool's secrets (hidden before any cut, so no part of one is left)."""
         value, error, ended = outcome
         started = checked[3]
+        hide = self.secret_hider(checked[0].secrets) if checked[0].secrets else None
         if error is None:
             serializer = checked[0].serializer
             try:
@@ -764,7 +759,9 @@ class Registry:
                     content = _serialised(value, serializer)
             except Exception as exc:  # an int past Python's digit limit, a bad serializer...
                 message = _feedback.unsendable(call.name, exc)
-                return self._failure(call, started, "exception", message, exception=exc)
+                return self._failure(call, started, "exception", message, exception=exc, hide=hide)
+            if hide is not None:
+                content = hide(content)
             if len(content) > self.max_content_chars:
                 content = _feedback.truncated(content, self.max_content_chars)
             return ToolResult(call.id, call.name, value, content, False, None, ended - started)
@@ -775,7 +772,7 @@ class Registry:
             message = getattr(error, "message", None)  # a subclass may skip ToolError.__init__
             if not isinstance(message, str):
                 message = _feedback.describe_exception(error)
-            return self._failure(call, started, "tool_error", message, exception=error)
+            return self._failure(call, started, "tool_error", message, exception=error, hide=hide)
         if isinstance(error, asyncio.CancelledError):
             text = _feedback.cancelled(call.name)
             return self._failure(call, started, "cancelled", text, exception=error)
@@ -785,7 +782,7 @@ class Registry:
         content = _feedback.failed(call.name, error, trace)
         if self.redact_errors:
             content = _feedback.redact(content)
-        return self._failure(call, started, "exception", content, exception=error)
+        return self._failure(call, started, "exception", content, exception=error, hide=hide)
 
     def _failure(
         self,
@@ -796,7 +793,10 @@ class Registry:
         *,
         problems: tuple[ArgumentProblem, ...] = (),
         exception: BaseException | None = None,
+        hide: Callable[[str], str] | None = None,
     ) -> ToolResult:
+        if hide is not None:  # before the cut: no part of a secret may be left
+            content = hide(content)
         content = _feedback.truncated(content, self.max_content_chars)
         error = CallError(
             kind=kind, message=content.partition("\n")[0], problems=problems, exception=exception
@@ -961,17 +961,6 @@ def _context_for(
 
 _NO_SECRETS = Secrets({})
 _HIDDEN = "[secret]"
-
-
-def _without_secrets(result: ToolResult, hide: Callable[[str], str]) -> ToolResult:
-    """``result`` with ``hide`` applied to its content and its error's message."""
-    content = hide(result.content)
-    if content == result.content:
-        return result
-    error = result.error
-    if error is not None:
-        error = dataclasses.replace(error, message=hide(error.message))
-    return dataclasses.replace(result, content=content, error=error)
 
 
 def _is_fatal(error: BaseException | None) -> bool:
