@@ -4,8 +4,7 @@ policy the hints allow."""
 
 from __future__ import annotations
 
-import os
-import time
+import re
 import warnings
 from typing import Any
 
@@ -96,17 +95,14 @@ def test_discovery_reads_metadata_and_imports_nothing(fake_distributions: Distri
     assert not fake_distributions.imported("units_pack")
 
 
-def test_fifty_packs_are_listed_quickly_without_imports(fake_distributions: Distributions) -> None:
+def test_fifty_packs_are_listed_without_imports(fake_distributions: Distributions) -> None:
     for index in range(50):
         fake_distributions.add(
             f"pack-{index}", {f"pack{index}": f"mod{index}:TOOLS"}, {f"mod{index}": "1/0\n"}
         )
-    started = time.perf_counter()
     found = [p for p in installed_packs() if p.name.startswith("pack")]
-    elapsed = time.perf_counter() - started
-    assert len(found) == 50
+    assert len(found) == 50  # (how fast: tests/bench/bench_packs.py measures it)
     assert not any(fake_distributions.imported(f"mod{i}") for i in range(50))
-    assert elapsed < 5  # a sanity bound only; the benchmark session measures it
 
 
 def test_illegal_and_duplicated_names_are_listed_with_their_problem(
@@ -202,12 +198,10 @@ def test_a_broken_pack_is_named_with_its_distribution_and_cause(
     fake_distributions: Distributions, source: str, expected: str
 ) -> None:
     fake_distributions.add("toolkit-broken", {"broken": "broken:THING"}, {"broken": source})
-    with pytest.raises(
-        PackError, match=r"pack 'broken'" if "factory" in expected else expected
-    ) as info:
+    with pytest.raises(PackError, match=r"pack 'broken'") as info:
         Registry().add_pack("broken")
     assert len(str(info.value)) < 1000
-    assert __import__("re").search(expected, str(info.value))
+    assert re.search(expected, str(info.value))
 
 
 def test_one_broken_pack_is_reported_once_and_the_others_load(
@@ -284,7 +278,7 @@ def test_a_namespaced_name_is_portable_or_refused(namespace: str, name: str) -> 
         assert len(joined) <= 64
         assert "__" not in joined[: len(namespace) + 2]
         assert not joined.endswith("_") or name.endswith("_")
-        assert __import__("re").fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", joined)
+        assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", joined)
     elif name.strip("_") and namespace_problem(namespace) is None:
         assert "64" in problem  # a usable namespace and name: refused only for the length
 
@@ -352,7 +346,6 @@ def _tools() -> list[Any]:
 
 def test_filters_by_name_and_tag() -> None:
     pack = Pack(name="disk", tools=_tools())
-    assert Registry().add_pack(pack, include_tags=["read"], exclude=["disk_scan"]) != []
     registry = Registry()
     registry.add_pack(pack, include_tags=["read"], exclude=["disk_scan"])
     assert registry.names == ["disk_look"]
@@ -607,7 +600,6 @@ def test_configuration_models_are_found_on_the_factory_and_class() -> None:
     pack = Pack(name="f", tools=factory)
     assert pack.config_model() is Sizes
     assert [t.function() for t in pack.build({"size": 4})] == [4]
-    assert os.environ.get("TOOLKIT_PACKS_STRICT") is None
 
 
 def test_a_name_too_long_once_namespaced_is_the_pack_s_error() -> None:

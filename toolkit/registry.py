@@ -25,7 +25,6 @@ import difflib
 import functools
 import inspect
 import itertools
-import json
 import os
 import traceback
 import warnings
@@ -43,8 +42,10 @@ from toolkit.calls import ArgumentProblem, CallError, ErrorKind, ToolCall, ToolR
 from toolkit.context import Context, Secrets
 from toolkit.errors import ToolDefinitionError, ToolError, ToolNameConflict
 from toolkit.formats import FORMATS, get_format
+from toolkit.formats._parse import arguments_mapping
 from toolkit.packs._installed import load_pack, packs_from_environment, report
 from toolkit.packs._pack import Pack, PackError, PackWarning
+from toolkit.schema import namespaced
 from toolkit.tool import Tool, public_methods, tool
 
 if TYPE_CHECKING:
@@ -312,7 +313,7 @@ class Registry:
         tools: list[Tool[..., Any]] = []
         for item in selected.build(config):
             inner = item.namespace
-            outer = chosen if inner is None or chosen is None else f"{chosen}_{inner}"
+            outer = chosen if inner is None or chosen is None else namespaced(chosen, inner)
             try:
                 tools.append(item if outer is None else item.with_options(namespace=outer))
             except ToolDefinitionError as error:
@@ -613,7 +614,7 @@ class Registry:
         for index, call in enumerate(calls):
             checked = self._prepare(call, context, limit)
             if not isinstance(checked, ToolResult) and self.before_call is not None:
-                arguments = _decoded(call.arguments)
+                arguments = arguments_mapping(call.arguments)
                 verdict = yield _Hook(self.before_call, (call, checked[0].tool, arguments))
                 checked = self._apply(call, checked, verdict, context, limit)
             if isinstance(checked, ToolResult):
@@ -1002,19 +1003,6 @@ def _groups(jobs: list[_Job]) -> list[list[_Job]]:
     if run:
         groups.append(run)
     return groups
-
-
-def _decoded(arguments: object) -> dict[str, Any]:
-    """The arguments as a dict, for ``before_call`` (they have validated already)."""
-    if isinstance(arguments, str):
-        if not arguments or arguments.isspace():
-            return {}
-        try:
-            decoded = json.loads(arguments)
-        except (ValueError, RecursionError):
-            return {}  # valid for the validator (it repairs what it can), not for json
-        return decoded if isinstance(decoded, dict) else {}  # pyright: ignore[reportUnknownVariableType]
-    return dict(arguments) if isinstance(arguments, Mapping) else {}  # pyright: ignore[reportUnknownArgumentType]
 
 
 def _serialised(value: Any, serializer: Callable[[Any], str] | None) -> str:

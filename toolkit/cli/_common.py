@@ -27,6 +27,7 @@ __all__ = [
     "Handler",
     "Subparsers",
     "add_command",
+    "add_configs_option",
     "parse_config",
     "parse_configs",
     "print_json",
@@ -97,6 +98,19 @@ def parse_config(text: str | None) -> dict[str, Any] | None:
             code=EXIT_USAGE,
         )
     return cast("dict[str, Any]", value)
+
+
+def add_configs_option(parser: argparse.ArgumentParser) -> None:
+    """The repeatable ``--config NAME=JSON`` option of the commands that take several packs
+    (read it with ``parse_configs``)."""
+    parser.add_argument(
+        "--config",
+        metavar="NAME=JSON",
+        action="append",
+        default=[],
+        help="the configuration of the pack NAME, a JSON object (repeatable); for a --tool"
+        " MODULE:ATTR, NAME is that TARGET",
+    )
 
 
 def parse_configs(options: list[str]) -> dict[str, dict[str, Any]]:

@@ -14,6 +14,7 @@ from toolkit.cli._common import (
     CommandError,
     Subparsers,
     add_command,
+    add_configs_option,
     parse_configs,
 )
 from toolkit.cli._targets import build_registry
@@ -68,14 +69,7 @@ def register(subparsers: Subparsers) -> None:
         default=[],
         help="serve these tools too: a TARGET as 'toolkit schema' takes it (repeatable)",
     )
-    parser.add_argument(
-        "--config",
-        metavar="NAME=JSON",
-        action="append",
-        default=[],
-        help="the configuration of the pack NAME, a JSON object (repeatable); for a --tool"
-        " MODULE:ATTR, NAME is that TARGET",
-    )
+    add_configs_option(parser)
     parser.add_argument(
         "--http",
         metavar="HOST:PORT",

@@ -20,7 +20,14 @@ from toolkit import (
     ToolCallComplete,
     ToolResultEvent,
 )
-from toolkit.cli._common import EXIT_OK, CommandError, Subparsers, add_command, parse_configs
+from toolkit.cli._common import (
+    EXIT_OK,
+    CommandError,
+    Subparsers,
+    add_command,
+    add_configs_option,
+    parse_configs,
+)
 from toolkit.cli._endpoint import ENVIRONMENT, add_options, endpoint
 from toolkit.cli._targets import build_registry
 from toolkit.cli._terminal import Style, printable, shorten
@@ -89,14 +96,7 @@ def register(subparsers: Subparsers) -> None:
         default=[],
         help="offer these tools: a TARGET as 'toolkit schema' takes it (repeatable)",
     )
-    parser.add_argument(
-        "--config",
-        metavar="NAME=JSON",
-        action="append",
-        default=[],
-        help="the configuration of the pack NAME, a JSON object (repeatable); for a --tool"
-        " MODULE:ATTR, NAME is that TARGET",
-    )
+    add_configs_option(parser)
     add_options(parser)
     parser.add_argument("--system", metavar="TEXT", help="the system prompt")
     parser.add_argument(

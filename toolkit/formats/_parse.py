@@ -15,6 +15,7 @@ from typing import Any, cast
 from toolkit.calls import ToolCall
 
 __all__ = [
+    "arguments_mapping",
     "arguments_text",
     "as_list",
     "build_call",
@@ -79,6 +80,20 @@ def arguments_text(arguments: str | Mapping[str, Any] | None) -> str:
     if isinstance(arguments, str):
         return arguments
     return json_text(dict(arguments) if arguments is not None else {})
+
+
+def arguments_mapping(arguments: object) -> dict[str, Any]:
+    """A call's arguments as a dict: JSON text decoded, a mapping copied; ``{}`` for
+    anything that is not an object (the registry reports those to the model)."""
+    if isinstance(arguments, str):
+        if not arguments or arguments.isspace():
+            return {}
+        try:
+            decoded = json.loads(arguments)
+        except (ValueError, RecursionError):
+            return {}  # valid for the validator (it repairs what it can), not for json
+        return decoded if isinstance(decoded, dict) else {}  # pyright: ignore[reportUnknownVariableType]
+    return dict(arguments) if isinstance(arguments, Mapping) else {}  # pyright: ignore[reportUnknownArgumentType]
 
 
 def json_text(value: Any, *, sort_keys: bool = False) -> str:

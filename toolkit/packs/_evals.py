@@ -15,8 +15,10 @@ from typing import Any, cast
 
 from pydantic import BaseModel
 
+from toolkit import _feedback
 from toolkit.backends import model_for
 from toolkit.calls import ToolCall
+from toolkit.formats._parse import arguments_mapping
 from toolkit.model import ModelRequest, SyncModel
 from toolkit.packs._cases import EvalCase, Expect, argument_matches
 from toolkit.packs._installed import load_pack
@@ -131,7 +133,7 @@ def _score(case: EvalCase, calls: tuple[ToolCall, ...], registry: Registry) -> C
     for call in calls:
         found = registry.get(call.name)
         name = found.base_name if found is not None else call.name
-        by_tool.setdefault(name, []).append(_arguments(call))
+        by_tool.setdefault(name, []).append(arguments_mapping(call.arguments))
     if not case.expect:
         chosen = not calls
         if calls:
@@ -160,23 +162,12 @@ def _fits(expected: Expect, arguments: dict[str, Any]) -> bool:
     )
 
 
-def _arguments(call: ToolCall) -> dict[str, Any]:
-    raw: Any = call.arguments
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw) if raw.strip() else {}
-        except (ValueError, RecursionError):
-            return {}
-    return dict(cast("dict[str, Any]", raw)) if isinstance(raw, dict) else {}
-
-
 def _names(calls: Sequence[ToolCall]) -> str:
     return ", ".join(call.name for call in calls)
 
 
 def _shown(arguments: dict[str, Any]) -> str:
-    text = json.dumps(arguments, ensure_ascii=False, default=str)
-    return text if len(text) <= 200 else f"{text[:199]}…"
+    return _feedback.clip(json.dumps(arguments, ensure_ascii=False, default=str), 200)
 
 
 def _expected(expected: Expect) -> str:

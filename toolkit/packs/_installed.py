@@ -61,7 +61,10 @@ class PackInfo:
         """``"pack 'name' (distribution 1.0)"``, for messages."""
         if self.distribution is None:
             return f"pack {self.name!r}"
-        return f"pack {self.name!r} ({self.distribution} {self.version or ''})".replace(" )", ")")
+        release = (
+            self.distribution if self.version is None else f"{self.distribution} {self.version}"
+        )
+        return f"pack {self.name!r} ({release})"
 
 
 def installed_packs() -> list[PackInfo]:
@@ -172,10 +175,11 @@ def strict_packs() -> bool:
 
 
 def _find(name: str) -> PackInfo:
-    matches = [info for info in installed_packs() if info.name == name]
-    if not matches:
-        raise PackError(_not_installed(name, {info.name: info for info in installed_packs()}))
-    return matches[0]
+    installed = installed_packs()
+    found = next((info for info in installed if info.name == name), None)
+    if found is None:
+        raise PackError(_not_installed(name, {info.name: info for info in installed}))
+    return found
 
 
 def _not_installed(name: str, installed: Mapping[str, PackInfo]) -> str:

@@ -265,7 +265,7 @@ def _nested(
     if not inline:
         return [
             t.with_options(
-                namespace=pack.name if t.namespace is None else f"{pack.name}_{t.namespace}"
+                namespace=pack.name if t.namespace is None else namespaced(pack.name, t.namespace)
             )
             for t in pack.build(None)
         ]
