@@ -33,6 +33,7 @@ LAYERS: dict[str, int] = {
     "toolkit._feedback": 1,
     # 2: a function read once into a plan (schema + validator)
     "toolkit.schema": 2,
+    "toolkit._json_schema": 2,
     # 3: one codec per protocol, behind the declared contract
     "toolkit.formats": 3,
     # 4: the tool, which asks a codec to render it
@@ -155,6 +156,11 @@ EXPORTED = {
     ],
     "toolkit.testing": ["FunctionModel", "ReplySpec", "ScriptedModel", "TestModel", "call"],
     "toolkit.mcp": [
+        "MCPClient",
+        "MCPConnectionError",
+        "MCPWarning",
+        "Stdio",
+        "StreamableHTTP",
         "mcp_server",
         "serve_http",
         "serve_http_async",

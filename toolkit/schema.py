@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin, g
 
 from pydantic_core import CoreConfig, CoreSchema, SchemaValidator, ValidationError, core_schema
 
+from toolkit._json_schema import Repair, arguments_validator, normalise
 from toolkit._lossless import decode_json_text
 from toolkit.context import Context, is_injected_marker
 from toolkit.docstrings import parse_docstring
@@ -35,6 +36,7 @@ __all__ = [
     "name_problem",
     "namespace_problem",
     "namespaced",
+    "plan_from_json_schema",
     "renamed",
     "return_json_schema",
 ]
@@ -72,6 +74,8 @@ class FunctionSchema:
             (taken from the validated arguments) or the injection that fills it.
         is_async: Whether calling the function returns an awaitable.
         return_annotation: The resolved return annotation (``inspect.Parameter.empty`` if none).
+        repairs: What was changed in a JSON Schema received from elsewhere to make it the
+            neutral schema (``plan_from_json_schema``); empty for a function's own.
     """
 
     name: str
@@ -83,6 +87,7 @@ class FunctionSchema:
     call_order: tuple[Injection | None, ...]
     is_async: bool
     return_annotation: Any
+    repairs: tuple[Repair, ...] = ()
 
 
 def build_function_schema(
@@ -227,6 +232,40 @@ def build_function_schema(
         call_order=tuple(call_order) if injections else (),
         is_async=_is_async(fn, target),
         return_annotation=hints.get("return", signature.return_annotation),
+    )
+
+
+def plan_from_json_schema(
+    fn: Callable[..., Any],
+    parameters: object,
+    *,
+    name: str,
+    description: str = "",
+    owner: str | None = None,
+) -> FunctionSchema:
+    """The plan of a tool whose arguments a JSON Schema describes (not a signature): the
+    schema normalised (its repairs kept in ``repairs``) and compiled into a validator that
+    returns ``((), arguments)``, so ``fn`` is called as ``fn(**arguments)``.
+
+    Raises:
+        ToolDefinitionError: the name is not usable, or the schema cannot be used.
+    """
+    qualname = owner or f"tool {name!r}"
+    naming = name_problem(name)
+    if naming is not None:
+        raise ToolDefinitionError.single(qualname, None, naming)
+    neutral, repairs = normalise(parameters, qualname)
+    return FunctionSchema(
+        name=name,
+        qualname=qualname,
+        description=description,
+        parameters=neutral,
+        validator=arguments_validator(neutral, name),
+        injections=(),
+        call_order=(),
+        is_async=inspect.iscoroutinefunction(fn),
+        return_annotation=inspect.Parameter.empty,
+        repairs=repairs,
     )
 
 

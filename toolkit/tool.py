@@ -22,7 +22,7 @@ from typing_extensions import ParamSpec, Self, TypeVar
 from toolkit._lossless import repair_arguments
 from toolkit.context import Context
 from toolkit.errors import ToolDefinitionError
-from toolkit.formats import get_format
+from toolkit.formats import Change, get_format
 from toolkit.schema import (
     FunctionSchema,
     build_function_schema,
@@ -30,11 +30,12 @@ from toolkit.schema import (
     name_problem,
     namespace_problem,
     namespaced,
+    plan_from_json_schema,
     renamed,
 )
 
 if TYPE_CHECKING:
-    from toolkit.formats import Change, FormatName
+    from toolkit.formats import FormatName
 
 __all__ = ["Tool", "ToolAnnotations", "tool"]
 
@@ -214,6 +215,63 @@ class Tool(Generic[P, R]):
         if sys.version_info >= (3, 12) and schema.is_async:
             inspect.markcoroutinefunction(self)
 
+    @classmethod
+    def from_schema(
+        cls,
+        function: Callable[..., Any],
+        parameters: Mapping[str, Any],
+        *,
+        name: str,
+        description: str = "",
+        owner: str | None = None,
+        strict: bool = False,
+        annotations: ToolAnnotations | None = None,
+        sequential: bool = False,
+        timeout: float | None = None,
+        serializer: Callable[[Any], str] | None = None,
+        needs_approval: bool = False,
+        tags: Iterable[str] = (),
+        secrets: Iterable[str] = (),
+    ) -> Tool[..., Any]:
+        """A tool whose arguments a JSON Schema describes instead of a signature (a tool of
+        an MCP server, an OpenAPI operation): ``function`` (sync or async) is called with
+        the validated arguments as keywords, ``function(**arguments)``.
+
+        The schema is untrusted: it is bounded in size and depth, repaired where real
+        schemas are sloppy (a missing ``type``, ``definitions``, OpenAPI ``nullable``...;
+        each repair is listed by ``changes()``) and compiled into a validator with the same
+        precise errors as a decorated function's. Keywords toolkit does not check (``not``,
+        ``if``/``then``, a pattern its regex engine does not read...) are dropped and
+        reported, and are left to the schema's owner.
+
+        Args:
+            function: What a validated call runs.
+            parameters: The JSON Schema of the arguments (an object schema).
+            name: The tool name.
+            description: What the tool does, for the model.
+            owner: Who the tool belongs to, for error messages (default ``tool 'name'``).
+            strict, annotations, sequential, timeout, serializer, needs_approval, tags,
+            secrets: As for ``@tool``.
+
+        Raises:
+            ToolDefinitionError: the name or the schema cannot be used, naming the place.
+        """
+        schema = plan_from_json_schema(
+            function, parameters, name=name, description=description, owner=owner
+        )
+        return cls(
+            function,
+            schema,
+            strict=strict,
+            annotations=annotations,
+            sequential=sequential,
+            timeout=timeout,
+            serializer=serializer,
+            needs_approval=needs_approval,
+            tags=tags,
+            secrets=secrets,
+        )
+
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "_is_coroutine_marker":  # set by inspect.markcoroutinefunction
             object.__setattr__(self, name, value)
@@ -369,6 +427,9 @@ class Tool(Generic[P, R]):
         cached = self._definitions.get(key)
         if cached is None:
             cached = get_format(format).render_tool(self, strict=key[1])
+            if self._schema.repairs:  # a received schema: its repairs come first
+                repairs = tuple(Change(r.path, r.message, r.lossy) for r in self._schema.repairs)
+                cached = (cached[0], repairs + cached[1])
             self._definitions[key] = cached
         return cached
 

@@ -296,7 +296,7 @@ class _Walk:
             sub = self.without_null_branch(declared, key, optional)
         changes, defs = len(self.changes), len(self.used_defs)
         try:
-            return self.node(
+            converted = self.node(
                 sub, path, optional=optional and rules.require_all, default=sub.get("default")
             )
         except _AnyValue:
@@ -306,6 +306,12 @@ class _Walk:
             for name in list(self.used_defs)[defs:]:
                 del self.used_defs[name]
             return self.json_text(declared, path, optional=optional)
+        if rules.typed_properties and "type" not in converted and "$ref" in converted:
+            # a recursive type stays a $ref; the dialect still wants the property's type
+            kind = _resolved(converted, self.defs).get("type")
+            if isinstance(kind, str):
+                converted["type"] = kind
+        return converted
 
     def json_text(self, declared: dict[str, Any], path: str, *, optional: bool) -> dict[str, Any]:
         """A parameter holding a value of any type, sent as its JSON text.

@@ -17,11 +17,18 @@ runs ``tools/call`` through the registry.
 from __future__ import annotations
 
 try:
+    from toolkit.mcp._client import (
+        MCPClient,
+        MCPConnectionError,
+        MCPWarning,
+        Stdio,
+        StreamableHTTP,
+    )
     from toolkit.mcp._serve import serve_http, serve_http_async, serve_stdio, serve_stdio_async
     from toolkit.mcp._server import mcp_server
 except ModuleNotFoundError as error:  # the extra is not installed
     missing = (error.name or "").partition(".")[0]
-    if missing not in {"mcp", "uvicorn", "anyio"}:
+    if missing not in {"mcp", "uvicorn", "anyio", "httpx2"}:
         raise
     raise ModuleNotFoundError(
         f"toolkit.mcp needs the mcp extra ({missing} is not installed):"
@@ -29,4 +36,15 @@ except ModuleNotFoundError as error:  # the extra is not installed
         name=missing,
     ) from error
 
-__all__ = ["mcp_server", "serve_http", "serve_http_async", "serve_stdio", "serve_stdio_async"]
+__all__ = [
+    "MCPClient",
+    "MCPConnectionError",
+    "MCPWarning",
+    "Stdio",
+    "StreamableHTTP",
+    "mcp_server",
+    "serve_http",
+    "serve_http_async",
+    "serve_stdio",
+    "serve_stdio_async",
+]
