@@ -131,7 +131,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session(python=[ONE_PYTHON])  # a list: its virtualenv is per version
 def examples(session: nox.Session) -> None:
     """Run every example: offline unless TOOLKIT_MODEL is set (see examples/_common.py)."""
-    session.install("-e", ".")
+    session.install("-e", ".[mcp]")  # examples/mcp_tools.py uses the extra
     _run_examples(session)
 
 
@@ -152,7 +152,7 @@ def local_model(session: nox.Session) -> None:
     even choose differently). The session skips, saying why, when this machine cannot build
     or download; it stops the server it started when it ends.
     """
-    session.install("-e", ".")
+    session.install("-e", ".[mcp]")
     script = ROOT / "scripts" / "local_model.py"
     session.log("starting the local model (the first run builds it: about 7 minutes)")
     # With nox's own Python, not the session's: the script downloads with pip, and a
