@@ -94,6 +94,25 @@ LONG_NAME = "fetch_the_complete_list_of_all_open_pull_requests_for_a_repository_
 """A tool name of exactly 80 characters (of ``sloppy``)."""
 
 
+def _nested(depth: int) -> dict[str, Any]:
+    """Arrays of arrays: ``depth`` levels of schema, about as many of JSON (a JSON parser
+    refuses a message nested much deeper than 128, before any client could look at it)."""
+    schema: dict[str, Any] = {"type": "string"}
+    for _ in range(depth):
+        schema = {"type": "array", "items": schema}
+    return {"type": "object", "properties": {"deeper": schema}}
+
+
+HOSTILE_TOOLS: list[Any] = [
+    {"description": "A tool without a name.", "inputSchema": {"type": "object"}},
+    {"name": "stringy", "inputSchema": {"type": "string"}},
+    {"name": "deep", "inputSchema": _nested(90)},
+    {"name": "wordy", "description": "word " * 50_000, "inputSchema": {"type": "object"}},
+    {"name": "m\u00e9t\u00e9o \u2600", "inputSchema": {"type": "object"}},
+]
+"""Listed by ``sloppy`` too when MCP_TEST_HOSTILE is set: what a client must survive."""
+
+
 def _png_of_one_red_pixel() -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         checksum = zlib.crc32(kind + data)
@@ -432,7 +451,8 @@ def _sloppy() -> "Server[Any]":
         # list in the finished result, envelope and all.
         result = await call_next(ctx)
         if ctx.method == "tools/list" and isinstance(result, dict):
-            return {**result, "tools": SLOPPY_TOOLS}
+            hostile = HOSTILE_TOOLS if os.environ.get("MCP_TEST_HOSTILE") else []
+            return {**result, "tools": [*SLOPPY_TOOLS, *hostile]}
         return result
 
     server: Server[Any] = Server(

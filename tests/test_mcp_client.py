@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("mcp", reason="the mcp extra is not installed")
 
@@ -310,6 +312,77 @@ def test_prefix_always_prefixes_every_tool() -> None:
         client.__exit__(None, None, None)
 
 
+def test_a_hostile_listing_costs_only_its_bad_tools() -> None:
+    client = MCPClient({"sloppy": server("sloppy", MCP_TEST_HOSTILE="1")})
+    with pytest.warns(MCPWarning) as warned:
+        client.__enter__()
+    try:
+        text = "\n".join(str(w.message) for w in warned)
+        assert "listed a tool without a name" in text
+        assert (
+            "tool 'stringy' of MCP server 'sloppy': the input schema must describe an object"
+            in text
+        )
+        assert "tool 'deep' of MCP server 'sloppy': schemas nest more than 64 levels deep" in text
+        names = client.registry.names
+        assert "stringy" not in names
+        assert "deep" not in names
+        assert len(client.registry["wordy"].description) == 250_000
+        [spaced] = [n for n in names if n.startswith("m_t_o__")]  # "météo ☀", made legal
+        # the server receives its own name (and, listing it only, does not know it)
+        assert call(client.registry, spaced).content == "Unknown tool: m\u00e9t\u00e9o \u2600"
+        assert len(names) == len(SLOPPY_TOOLS) + 2
+    finally:
+        client.__exit__(None, None, None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(
+                    st.sampled_from(
+                        [
+                            "name",
+                            "inputSchema",
+                            "type",
+                            "properties",
+                            "title",
+                            "annotations",
+                            "outputSchema",
+                            "description",
+                            "x",
+                        ]
+                    ),
+                    inner,
+                    max_size=4,
+                )
+            ),
+            max_leaves=12,
+        ),
+        max_size=4,
+    )
+)
+def test_any_listing_is_read_without_crashing(tools: list[Any]) -> None:
+    """What the SDK sees of any listing, and toolkit's reading of each tool in it, never
+    fail with anything but a reported problem."""
+    # the pieces a listing goes through
+    from toolkit.mcp._client import _Lenient, _Listed  # pyright: ignore[reportPrivateUsage]
+
+    raw: dict[str, Any] = {}
+    shown = _Lenient(None, raw, "s")._kept(tools)  # pyright: ignore[reportPrivateUsage]
+    for item in shown:
+        assert isinstance(item["name"], str)
+        assert item["inputSchema"] == item["inputSchema"] | {"type": "object"}
+    for name, sent in raw.items():
+        if name:
+            read = _Listed.read(sent, "s")
+            assert isinstance(read, (str, _Listed))
+
+
 # -- over streamable HTTP --------------------------------------------------------------------------
 
 
@@ -333,6 +406,28 @@ def test_a_server_over_http_with_headers(http_server: str) -> None:
     spec = StreamableHTTP(http_server, headers={"Authorization": "Bearer s3cret"})
     with MCPClient({"remote": spec}) as client:
         assert call(client.registry, "add", {"a": 20, "b": 22}).content == "42"
+
+
+def test_an_http_server_that_goes_away_fails_clearly() -> None:
+    process = subprocess.Popen(
+        [sys.executable, SCRIPT, "crash", "--http"], stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    try:
+        url = process.stdout.readline().split()[1]
+        with MCPClient({"remote": StreamableHTTP(url)}) as client:
+            assert call(client.registry, "ok").content.startswith("ok")
+            result = call(client.registry, "crash")
+            assert result.is_error
+            assert "MCP server 'remote'" in result.content
+            after = call(client.registry, "ok")
+            assert after.is_error
+            assert "could not be started again" in after.content
+            assert url in after.content
+    finally:
+        process.kill()
+        process.wait(WAIT)
+        process.stdout.close()
 
 
 def test_a_refused_http_connection_names_the_server(http_server: str) -> None:
@@ -416,6 +511,22 @@ def test_a_server_that_does_not_start_is_an_error_and_leaks_nothing(tmp_path: Pa
     assert "MCP server 'bad'" in str(raised.value)
     assert "broken" in str(raised.value)
     wait_for(lambda: _children() <= before, "the good server's process to end")
+
+
+def test_cancelling_while_servers_start_leaks_no_process() -> None:
+    before = _children()
+
+    async def main() -> None:
+        opening = asyncio.ensure_future(
+            MCPClient({"a": server("well"), "b": server("slow")}).__aenter__()
+        )
+        await asyncio.sleep(0.3)  # the processes are starting
+        opening.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await opening
+
+    asyncio.run(main())
+    wait_for(lambda: _children() <= before, "the started processes to end")
 
 
 def test_a_missing_program_is_an_error_naming_it() -> None:
