@@ -546,9 +546,15 @@ def test_closing_ends_the_processes_and_calls_after_it_fail_clearly() -> None:
     assert "closed" in result.content
 
 
-def test_bad_server_names_are_refused() -> None:
+def test_bad_server_names_and_specs_are_refused() -> None:
     with pytest.raises(ValueError, match="MCP server name 'a b'"):
         MCPClient({"a b": server("well")})
+    with pytest.raises(TypeError, match="MCP server 'x': expected a Stdio or StreamableHTTP"):
+        MCPClient({"x": "python server.py"})  # type: ignore[dict-item]
+    with pytest.raises(TypeError, match="MCPClient takes a Stdio or StreamableHTTP"):
+        MCPClient([server("well")])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="MCPClient takes"):
+        MCPClient({})
 
 
 def _children() -> set[int]:

@@ -150,6 +150,7 @@ class MCPClient:
 
     Raises:
         ValueError: a server name is not usable as a prefix.
+        TypeError: ``servers`` is not a server or a mapping of names to servers.
     """
 
     def __init__(
@@ -163,9 +164,16 @@ class MCPClient:
         connect_timeout: float = 30.0,
     ) -> None:
         named = {_default_name(servers): servers} if isinstance(servers, ServerSpec) else servers
-        if not named:
-            raise ValueError("MCPClient needs at least one server")
-        for name in named:
+        if not isinstance(named, Mapping) or not named:  # pyright: ignore[reportUnnecessaryIsInstance] - user input
+            raise TypeError(
+                "MCPClient takes a Stdio or StreamableHTTP, or a mapping of names to them, "
+                f"not {servers!r}"
+            )
+        for name, spec in named.items():
+            if not isinstance(spec, ServerSpec):  # pyright: ignore[reportUnnecessaryIsInstance] - user input
+                raise TypeError(
+                    f"MCP server {name!r}: expected a Stdio or StreamableHTTP, not {spec!r}"
+                )
             problem = namespace_problem(name)
             if problem is not None:
                 raise ValueError(f"MCP server name {name!r}: {problem}")
