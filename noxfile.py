@@ -202,8 +202,8 @@ def bench(session: nox.Session) -> None:
     (bench_dispatch.py), then the runner's loop against a hand-written one over the fake
     server (bench_loop.py), then the listing of installed packs (bench_packs.py), then a
     tools/call round trip through toolkit's MCP server against the SDK's low-level server
-    with a hand-written handler (bench_mcp.py). Options after `--` (`--quick`...) go to
-    every script."""
+    with a hand-written handler, and through toolkit's MCP client against the SDK's
+    `Client` (bench_mcp.py). Options after `--` (`--quick`...) go to every script."""
     session.install("-e", ".[mcp]", *_bench_peers())
     session.run("python", "tests/bench/bench_build.py", *session.posargs)
     session.run("python", "tests/bench/bench_dispatch.py", *session.posargs)

@@ -546,7 +546,11 @@ async def _serve_http(server: "Server[Any]", token: str | None) -> None:
                 return AccessToken(token=token, client_id="tests", scopes=[])
             return None
 
-    listening = socket.create_server(("127.0.0.1", 0))
+    # TCP named, so that asyncio turns Nagle's algorithm off on each connection (with it
+    # on, every response waited ~40 ms for the client's delayed acknowledgement)
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listening.bind(("127.0.0.1", 0))
+    listening.listen()
     url = f"http://127.0.0.1:{listening.getsockname()[1]}/mcp"
     if token is None:
         app = server.streamable_http_app(streamable_http_path="/mcp", host="127.0.0.1")

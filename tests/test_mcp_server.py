@@ -661,3 +661,32 @@ def test_the_sdk_is_imported_only_when_serving() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_http_connections_have_nagles_algorithm_off() -> None:
+    """With Nagle's algorithm on, every HTTP response's body (written after its headers)
+    waited ~40 ms for the client's delayed acknowledgement: the listening socket must say
+    TCP, for asyncio to set TCP_NODELAY on each connection it accepts."""
+    import socket
+
+    from toolkit.mcp._serve import _tcp_listener  # pyright: ignore[reportPrivateUsage]
+
+    async def main() -> int:
+        accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        class Probe(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                sock = transport.get_extra_info("socket")
+                accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                transport.close()
+
+        listening = _tcp_listener("127.0.0.1", 0)
+        server = await asyncio.get_running_loop().create_server(Probe, sock=listening)
+        async with server:
+            port = listening.getsockname()[1]
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            nodelay = await asyncio.wait_for(accepted, WAIT)
+            writer.close()
+            return nodelay
+
+    assert asyncio.run(main()) != 0

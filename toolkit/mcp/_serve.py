@@ -90,8 +90,7 @@ async def serve_http_async(
         raise ValueError(f"path must start with '/', got {path!r}")
     chosen = _server_of(server)
     app = chosen.streamable_http_app(streamable_http_path=path, host=host)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listening = socket.create_server((host, port), family=family)
+    listening = _tcp_listener(host, port)
     config = uvicorn.Config(
         app,
         lifespan="on",
@@ -125,6 +124,24 @@ class _Uvicorn(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield
+
+
+def _tcp_listener(host: str, port: int) -> socket.socket:
+    """A listening socket whose protocol number says TCP. asyncio turns Nagle's algorithm
+    off only on connections from such a socket (``socket.create_server`` leaves it 0); with
+    Nagle on, each response's body, written after its headers, waited about 40 ms for the
+    client's delayed acknowledgement."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        if sys.platform != "win32":  # as create_server: a restarted server can rebind at once
+            listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind((host, port))
+        listening.listen()
+    except BaseException:
+        listening.close()
+        raise
+    return listening
 
 
 def _server_of(server: Registry | Server[Any]) -> Server[Any]:
