@@ -82,6 +82,8 @@ _COUNTS = frozenset(
     {"minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"}
 )
 _BOUNDS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"})
+# Keywords passed on to the codecs, which read them as text.
+_TEXTS = frozenset({"description", "title", "format", "$comment"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +157,8 @@ class _Intake:
                 self.defs.update(cast("dict[str, Any]", found))
             elif found is not None:
                 self.repair("$", f"{key!r} is not a mapping: dropped", lossy=True)
+        if body.pop("nullable", None) is True:  # the arguments are never null
+            self.repair("$", "'nullable' dropped: the arguments are an object")
         kind = body.get("type")
         if kind is None:
             body["type"] = "object"
@@ -215,6 +219,11 @@ class _Intake:
         out: dict[str, Any] = {}
         for key, value in cast("dict[str, Any]", schema).items():
             self.keyword(out, key, value, path, depth)
+        kind = out.get("type")
+        if (kind == "array" or (isinstance(kind, list) and "array" in kind)) and not any(
+            k in out for k in ("items", "prefixItems")
+        ):
+            out["items"] = {}  # any items, spelled as the codecs expect an array (as pydantic)
         if out.pop("nullable", None) is True:
             self.nullable(out, path)
         self.exclusive_bounds(out, path)
@@ -251,8 +260,9 @@ class _Intake:
                     return  # any items: the same as no keyword
                 out[key] = value
             elif key == "items" and isinstance(value, list):
-                out["prefixItems"] = self.schemas(cast("list[Any]", value), where, depth)
-                self.repair(path, "draft-4 tuple 'items' written as 'prefixItems'")
+                if value:  # (an empty tuple says nothing: any items)
+                    out["prefixItems"] = self.schemas(cast("list[Any]", value), where, depth)
+                    self.repair(path, "draft-4 tuple 'items' written as 'prefixItems'")
             else:
                 out[key] = self.node(value, where, depth + 1)
         elif key in _SUBSCHEMA_LISTS:
@@ -279,7 +289,9 @@ class _Intake:
             else:
                 self.repair(path, f"{key!r} is not a count: dropped", lossy=True)
         elif key in _BOUNDS:
-            if _is_number(value) or (key.startswith("exclusive") and type(value) is bool):
+            if key == "multipleOf" and _is_number(value) and not value > 0:
+                self.repair(path, f"'multipleOf' {value} is not positive: dropped", lossy=True)
+            elif _is_number(value) or (key.startswith("exclusive") and type(value) is bool):
                 out[key] = value
             else:
                 self.repair(path, f"{key!r} is not a number: dropped", lossy=True)
@@ -298,6 +310,10 @@ class _Intake:
             self.repair(path, f"{key!r} is not checked by toolkit: dropped", lossy=True)
         elif key == "nullable" and type(value) is not bool:
             self.repair(path, "'nullable' is not a boolean: dropped", lossy=True)
+        elif key in _TEXTS and type(value) is not str:
+            self.repair(path, f"{key!r} is not a string: dropped", lossy=True)
+        elif key == "uniqueItems" and type(value) is not bool:
+            self.repair(path, "'uniqueItems' is not a boolean: dropped", lossy=True)
         else:
             out[key] = value  # descriptions, formats, defaults...: the codecs decide
 
@@ -347,13 +363,20 @@ class _Intake:
         """OpenAPI's ``nullable: true``: ``null`` joins the types."""
         kind = out.get("type")
         if kind is None:
-            if "enum" in out and None not in out["enum"]:
-                out["enum"] = [*out["enum"], None]
-            restricted = {k: out.pop(k) for k in _RESTRICTING if k in out}
-            if restricted:  # (with nothing restricting it, any type already takes null)
+            restricted = {k: out.pop(k) for k in (*_RESTRICTING, "enum") if k in out}
+            if not restricted:
+                return  # any value: null already
+            values = [v for v in restricted.pop("enum", ()) if v is not None]
+            if values:
+                restricted["enum"] = values  # (null is the other branch)
+            implied = _implied_type(restricted)
+            if implied is not None:
+                restricted["type"] = implied
+            if restricted:
                 out["anyOf"] = [restricted, {"type": "null"}]
-            if restricted or "enum" in out:
-                self.repair(path, "OpenAPI 'nullable' written as a 'null' type")
+            else:
+                out["type"] = "null"  # an enum of null alone
+            self.repair(path, "OpenAPI 'nullable' written as a 'null' type")
             return
         kinds: list[Any] = cast("list[Any]", kind) if isinstance(kind, list) else [kind]
         if "null" not in kinds:
@@ -472,7 +495,7 @@ class _Compiler:
             return _one_of_values(values)
         for combinator in ("anyOf", "oneOf"):
             if combinator in schema:
-                union = core_schema.union_schema([self.node(b) for b in schema[combinator]])
+                union = self.union(schema[combinator], combinator)
                 rest = {k: v for k, v in schema.items() if k != combinator}
                 if "type" in rest:  # its siblings hold too, as for allOf
                     return core_schema.chain_schema([self.node(rest), union])
@@ -492,6 +515,21 @@ class _Compiler:
             return core_schema.nullable_schema(inner) if "null" in kind else inner
         build = _BUILDERS.get(kind) if isinstance(kind, str) else None
         return core_schema.any_schema() if build is None else build(self, schema)
+
+    def union(self, branches: list[dict[str, Any]], combinator: str) -> core_schema.CoreSchema:
+        """One of ``branches``: a ``null`` branch as pydantic's nullable (its errors are then
+        those of the other branches alone), each other branch named by its type or ``$ref``
+        in error locations (``size.integer``, not ``size.function-after[check(), int]``)."""
+        others = [b for b in branches if not _is_null(b)]
+        if not others:
+            return core_schema.none_schema()
+        if len(others) == 1:
+            inner = self.node(others[0])
+        else:
+            inner = core_schema.union_schema(
+                [(self.node(b), _label(b, combinator, i)) for i, b in enumerate(others)]
+            )
+        return core_schema.nullable_schema(inner) if len(others) < len(branches) else inner
 
     def string(self, schema: dict[str, Any]) -> core_schema.CoreSchema:
         return core_schema.str_schema(
@@ -586,13 +624,54 @@ _BUILDERS: dict[str, Callable[[_Compiler, dict[str, Any]], core_schema.CoreSchem
 }
 
 
+def _is_null(branch: dict[str, Any]) -> bool:
+    return branch.get("type") == "null" and all(k == "type" or k in _ANNOTATIONS for k in branch)
+
+
+def _label(branch: dict[str, Any], combinator: str, index: int) -> str:
+    if "$ref" in branch:
+        return branch["$ref"].rsplit("/", 1)[-1]
+    kind = branch.get("type")
+    return kind if isinstance(kind, str) else f"{combinator}[{index}]"
+
+
+def _json_equal(a: Any, b: Any) -> bool:
+    """Equal as JSON values (JSON Schema's ``enum``/``const``): ``true`` is not ``1``,
+    ``1`` is ``1.0``."""
+    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
+        return a is b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, list) and isinstance(b, list):
+        pairs = cast("list[Any]", a), cast("list[Any]", b)
+        return len(pairs[0]) == len(pairs[1]) and all(map(_json_equal, *pairs))
+    if isinstance(a, dict) and isinstance(b, dict):
+        x, y = cast("dict[str, Any]", a), cast("dict[str, Any]", b)
+        return x.keys() == y.keys() and all(_json_equal(x[k], y[k]) for k in x)
+    return isinstance(a, str) and isinstance(b, str) and a == b
+
+
 def _one_of_values(values: list[Any]) -> core_schema.CoreSchema:
     if all(v is None or isinstance(v, (str, int, float, bool)) for v in values):
-        return core_schema.literal_schema(values)
+        literal = core_schema.literal_schema(values)
+        bools = any(type(v) is bool for v in values)
+        if bools == any(type(v) in (int, float) for v in values):
+            return literal
+        # pydantic takes true for 1 and 1 for true: in a union that would turn a valid
+        # boolean (or number) into the value of another branch.
+        shown = [repr(v) for v in values]
+        listed = " or ".join([", ".join(shown[:-1]), shown[-1]] if len(shown) > 1 else shown)
+
+        def same_kind(value: Any) -> Any:
+            if (type(value) is bool) != bools and type(value) in (int, float, bool):
+                raise PydanticKnownError("literal_error", {"expected": listed})
+            return value
+
+        return core_schema.no_info_before_validator_function(same_kind, literal)
     expected = ", ".join(json.dumps(v) for v in values)
 
     def check(value: Any) -> Any:
-        if any(value == v and type(value) is type(v) for v in values):
+        if any(_json_equal(value, v) for v in values):
             return value
         raise PydanticKnownError("literal_error", {"expected": expected})
 
