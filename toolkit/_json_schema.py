@@ -47,8 +47,12 @@ __all__ = [
 
 MAX_SCHEMA_CHARS = 1_000_000
 """The largest schema accepted, in characters of its JSON text."""
+MAX_EXPANDED_NODES = 100_000
+"""The most schemas a received schema may hold once its ``$ref``s are written out."""
 MAX_SCHEMA_DEPTH = 64
 """How deeply schemas may nest inside one another."""
+# A schema and its keyword's mapping are two levels of the walk (and a little for the root).
+_EXPANDED_DEPTH = 2 * MAX_SCHEMA_DEPTH + 3
 
 _TYPES = frozenset({"string", "integer", "number", "boolean", "null", "array", "object"})
 _SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
@@ -127,7 +131,61 @@ def normalise(schema: object, owner: str) -> tuple[dict[str, Any], tuple[Repair,
             owner, None, f"its input schema has {size:,} characters (at most {MAX_SCHEMA_CHARS:,})"
         )
     intake = _Intake(owner)
-    return intake.top(schema), tuple(intake.repairs)
+    neutral = intake.top(schema)
+    expanded, depth = _expanded(neutral, neutral.get("$defs", {}), {}, set())
+    if depth > _EXPANDED_DEPTH:
+        raise ToolDefinitionError.single(
+            owner,
+            None,
+            f"its $refs, written out, nest more than {MAX_SCHEMA_DEPTH} levels deep",
+        )
+    if expanded > MAX_EXPANDED_NODES:
+        # Dialects without $ref write each one out in full: a few kilobytes whose $refs
+        # double at each level would take minutes and gigabytes to render.
+        raise ToolDefinitionError.single(
+            owner,
+            None,
+            f"its $refs expand to {expanded:,} schemas written out (at most "
+            f"{MAX_EXPANDED_NODES:,})",
+        )
+    return neutral, tuple(intake.repairs)
+
+
+def _expanded(
+    node: Any,
+    defs: dict[str, Any],
+    seen: dict[str, tuple[int, int]],
+    open_refs: set[str],
+    level: int = 0,
+) -> tuple[int, int]:
+    """How many schemas ``node`` holds once every non-recursive ``$ref`` is written out,
+    and how deeply they then nest (each definition measured once, then reused: linear in
+    the schema's size). Past the depth allowed it looks no deeper: that is already too deep."""
+    if level > _EXPANDED_DEPTH:
+        return 1, 1
+    if isinstance(node, list):
+        found = [_expanded(v, defs, seen, open_refs, level) for v in cast("list[Any]", node)]
+        return sum(n for n, _ in found), max((d for _, d in found), default=0)
+    if not isinstance(node, dict):
+        return 0, 0
+    body = cast("dict[str, Any]", node)
+    total, depth = 1, 0
+    ref = body.get("$ref")
+    if isinstance(ref, str):
+        name = ref.rsplit("/", 1)[-1]
+        if name not in seen and name not in open_refs and name in defs:
+            open_refs.add(name)  # a recursive type stays a $ref: measured once
+            seen[name] = _expanded(defs[name], defs, seen, open_refs, level + 1)
+            open_refs.discard(name)
+        nodes, deep = seen.get(name, (0, 0))
+        total, depth = total + nodes, deep
+    for key, value in body.items():
+        if key not in ("$defs", "$ref", "enum", "const", "default", "examples"):
+            nodes, deep = _expanded(value, defs, seen, open_refs, level + 1)
+            total, depth = total + nodes, max(depth, deep)
+        if total > MAX_EXPANDED_NODES:
+            break
+    return total, depth + 1
 
 
 class _Intake:
