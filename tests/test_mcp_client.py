@@ -595,3 +595,27 @@ def test_a_runner_calls_a_tool_living_in_an_mcp_server(
     [sent] = result.tool_results
     assert sent.content == "42"
     assert not sent.is_error
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_an_async_runner_calls_a_tool_living_in_an_mcp_server(
+    fake: FakeServer, provider: str
+) -> None:
+    fake.script([Reply.calls(Call("add", {"a": 2, "b": 40})), Reply.text("42 it is.")])
+
+    async def main() -> tuple[str, str]:
+        if provider == "openai":
+            client: Any = openai.AsyncOpenAI(
+                base_url=fake.openai_base_url, api_key="t", max_retries=0
+            )
+        else:
+            client = anthropic.AsyncAnthropic(
+                base_url=fake.anthropic_base_url, api_key="t", max_retries=0
+            )
+        async with client, MCPClient({"well": server("well")}) as mcp:
+            runner = Runner(client, tools=mcp.registry, model="fake-model")
+            result = await runner.run_async("What is 2 + 40?")
+        [sent] = result.tool_results
+        return result.text, sent.content
+
+    assert asyncio.run(main()) == ("42 it is.", "42")
