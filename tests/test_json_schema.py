@@ -549,8 +549,9 @@ def _circular() -> dict[str, Any]:
     ("schema", "why"),
     [
         pytest.param(props(a={"enum": {1, 2}}), "Object of type set", id="set"),
-        pytest.param(props(a={"type": "number", "maximum": math.nan}), "nan", id="nan"),
-        pytest.param(props(a={"type": "number", "minimum": -math.inf}), "-inf", id="infinity"),
+        # (json's own words for these vary by Python version: only its subject is checked)
+        pytest.param(props(a={"type": "number", "maximum": math.nan}), "float", id="nan"),
+        pytest.param(props(a={"type": "number", "minimum": -math.inf}), "float", id="infinity"),
         pytest.param(props(a={"default": object()}), "Object of type object", id="object"),
         pytest.param(_circular(), "Circular reference", id="circular"),
     ],
