@@ -18,6 +18,7 @@ a test does not change it, so most tests cost a round trip, not a process start.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import subprocess
@@ -513,6 +514,9 @@ def test_a_server_that_does_not_start_is_an_error_and_leaks_nothing(tmp_path: Pa
     wait_for(lambda: _children() <= before, "the good server's process to end")
 
 
+# Python 3.10's asyncio: a process whose start was cancelled ends (checked below) but its
+# transport, dropped unreaped, warns when collected, in whichever test that happens.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_cancelling_while_servers_start_leaks_no_process() -> None:
     before = _children()
 
@@ -527,6 +531,7 @@ def test_cancelling_while_servers_start_leaks_no_process() -> None:
 
     asyncio.run(main())
     wait_for(lambda: _children() <= before, "the started processes to end")
+    gc.collect()  # here, under this test's filter (see above)
 
 
 def test_a_missing_program_is_an_error_naming_it() -> None:
