@@ -83,10 +83,12 @@ def lowest(session: nox.Session) -> None:
     session.install("--resolution", "lowest-direct", "-e", ".")
     # Second, so that the direct dependencies keep their lowest versions unless a test tool
     # truly needs a newer one (then the versions logged below say so).
-    # Without the mcp extra: it needs a newer httpx2 than toolkit's own floor, which this
-    # session is here to test (its tests skip themselves).
+    # Without the mcp and gemini extras: mcp needs a newer httpx2 than toolkit's own floor,
+    # google-genai a newer pydantic (>=2.12.5), which this session is here to test (their
+    # tests skip themselves).
     tools = nox.project.dependency_groups(PYPROJECT, "test")
-    session.install(*(t for t in tools if Requirement(t).name != "mcp"))
+    extras = {"mcp", "google-genai"}
+    session.install(*(t for t in tools if Requirement(t).name not in extras))
     _log_lowest_versions(session)
     # The lowest typing-extensions holds anyio back to a version whose pytest plugin imports
     # a name pytest 9.2 deprecates (an error here, warnings being errors). No test uses it.

@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     # 1: the neutral foundation: data, errors, words for the model
     "toolkit.errors": 1,
     "toolkit.calls": 1,
+    "toolkit.media": 1,
     "toolkit.context": 1,
     "toolkit.model": 1,
     "toolkit.docstrings": 1,
@@ -40,6 +41,7 @@ LAYERS: dict[str, int] = {
     "toolkit.tool": 4,
     # 5: executing calls; talking to clients
     "toolkit.registry": 5,
+    "toolkit.tool_search": 5,  # an index over a registry's tools, and a tool to search it
     "toolkit._execution": 5,
     "toolkit.backends": 5,
     "toolkit.packs": 5,  # a pack is tools; the registry loads packs
@@ -74,6 +76,7 @@ EXPORTED = {
         "BeforeCall",
         "CallError",
         "Change",
+        "ContentLossWarning",
         "Context",
         "Conversation",
         "ConversationConflict",
@@ -84,16 +87,24 @@ EXPORTED = {
         "ErrorKind",
         "Event",
         "FORMATS",
+        "File",
         "FormatName",
+        "GeminiBackend",
+        "HistoryPolicy",
+        "Image",
         "Injected",
         "Limits",
         "ModelError",
         "OpenAIChat",
         "OpenAIResponses",
+        "PartialOutput",
         "PendingApproval",
         "Registry",
+        "Retry",
         "RunFinished",
         "RunResult",
+        "RunState",
+        "RunStopped",
         "Runner",
         "SQLiteStore",
         "Secrets",
@@ -108,9 +119,11 @@ EXPORTED = {
         "ToolCallStarted",
         "ToolDefinitionError",
         "ToolError",
+        "ToolMatch",
         "ToolNameConflict",
         "ToolResult",
         "ToolResultEvent",
+        "ToolSearch",
         "ToolkitError",
         "Veto",
         "WorkersAI",
@@ -120,6 +133,7 @@ EXPORTED = {
         "AsyncModel",
         "ModelReply",
         "ModelRequest",
+        "ModelSettings",
         "ReplyStop",
         "Step",
         "StopReason",
@@ -269,7 +283,7 @@ def test_import_toolkit_loads_no_sdk_and_no_runner() -> None:
     code = (
         "import sys, toolkit\n"
         "heavy = ('openai', 'anthropic', 'httpx2', 'mcp', 'toolkit.registry', 'toolkit.runner',"
-        " 'toolkit.backends', 'toolkit.mcp')\n"
+        " 'toolkit.backends', 'toolkit.mcp', 'toolkit.tool_search', 'google.genai')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     done = subprocess.run(

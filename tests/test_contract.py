@@ -50,15 +50,16 @@ _CHAT: ConversationCodec = CHAT
 _RESPONSES: ConversationCodec = RESPONSES
 _ANTHROPIC: ConversationCodec = ANTHROPIC
 _WORKERS_AI: ConversationCodec = WORKERS_AI
-_GEMINI: ToolCodec = GEMINI
+_GEMINI: ConversationCodec = GEMINI
 _MCP: ToolCodec = MCP
 _ASSEMBLERS: list[StreamAssembler] = [
     CHAT.stream_assembler(),
     RESPONSES.stream_assembler(),
     ANTHROPIC.stream_assembler(),
     WORKERS_AI.stream_assembler(),
+    GEMINI.stream_assembler(),
 ]
-CONVERSATION_CODECS = [_CHAT, _RESPONSES, _ANTHROPIC, _WORKERS_AI]
+CONVERSATION_CODECS = [_CHAT, _RESPONSES, _ANTHROPIC, _WORKERS_AI, _GEMINI]
 
 
 def _protocol_methods(protocol: type) -> set[str]:
@@ -83,7 +84,7 @@ def test_every_conversation_codec_has_the_whole_contract_and_nothing_undeclared(
     assert get_format(codec.name) is codec
 
 
-@pytest.mark.parametrize("codec", [_GEMINI, _MCP], ids=lambda c: c.name)
+@pytest.mark.parametrize("codec", [_MCP], ids=lambda c: c.name)
 def test_tool_codecs_have_the_tool_side(codec: ToolCodec) -> None:
     public = {n for n in dir(codec) if not n.startswith("_")}
     assert _protocol_methods(ToolCodec) == public
@@ -102,6 +103,16 @@ def test_backends_expose_their_codec() -> None:
     assert OpenAIResponses(object()).codec is RESPONSES
     assert AnthropicMessages(Client()).codec is ANTHROPIC
     assert WorkersAI("account", "token").codec is WORKERS_AI
+
+    from toolkit.backends.gemini import GeminiBackend
+
+    class GenAI:
+        class models:
+            @staticmethod
+            def generate_content(**kwargs: Any) -> Any:
+                return kwargs
+
+    assert GeminiBackend(GenAI()).codec is GEMINI
 
 
 @pytest.mark.parametrize("codec", CONVERSATION_CODECS, ids=lambda c: c.name)

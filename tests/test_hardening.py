@@ -553,11 +553,16 @@ def _hook_fails(*_: Any) -> Any:
     raise RuntimeError("hook failed")
 
 
-def test_a_failing_reply_hook_keeps_the_history_without_that_reply() -> None:
-    chat = Runner(_two_calls(), tools=[add], on_reply=_hook_fails).conversation()
+def test_a_failing_reply_hook_rolls_the_turn_back() -> None:
+    chat = Runner(_two_calls(), tools=[add], on_reply=_hook_fails).conversation(
+        [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
+    )
     with pytest.raises(RuntimeError, match="hook failed"):
         chat.send("add")
-    assert chat.messages == [{"role": "user", "content": "add"}]
+    assert chat.messages == [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "hello"},
+    ]
 
 
 @pytest.mark.parametrize("hook", ["on_tool_start", "on_tool_end"])

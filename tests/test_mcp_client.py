@@ -40,7 +40,7 @@ from _mcp_remote import LONG_NAME, SLOPPY_TOOLS
 from fakeserver import Call, FakeServer, Reply
 from mcp.types import CallToolResult
 
-from toolkit import Registry, Runner, ToolCall, ToolDefinitionError, ToolResult, tool
+from toolkit import File, Image, Registry, Runner, ToolCall, ToolDefinitionError, ToolResult, tool
 from toolkit.formats import FORMATS
 from toolkit.mcp import MCPClient, MCPConnectionError, MCPWarning, Stdio, StreamableHTTP
 
@@ -140,11 +140,19 @@ def test_images_and_resources_are_kept_and_described_to_the_model(well: MCPClien
     assert [block.type for block in image.value.content] == ["image", "text"]
     assert image.content.startswith("[image: image/png, ")
     assert image.content.endswith("a red dot")
+    picture, caption = image.parts
+    assert isinstance(picture, Image)
+    assert picture.media_type == "image/png"
+    assert caption == "a red dot"
     resource = call(well.registry, "resource")
     assert resource.content == (
         "[resource note://hello (text/plain)]\nhello from a resource\n"
-        "[resource file:///data.bin: application/octet-stream, 3 bytes]"
+        "[file: data.bin, application/octet-stream, 3 bytes]"
     )
+    blob = resource.parts[-1]
+    assert isinstance(blob, File)
+    assert blob.data is not None
+    assert len(blob.data) == 3
 
 
 def test_an_error_result_of_the_server_is_an_error_result(well: MCPClient) -> None:

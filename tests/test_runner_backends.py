@@ -1,7 +1,7 @@
 """The runner end to end: the real SDK clients over HTTP against the local fake server.
 
 Every test runs on every backend (OpenAI Chat Completions, Responses, Responses chained with
-``previous_response_id``, Anthropic Messages, Workers AI), sync and async. The fake server
+``previous_response_id``, Anthropic Messages, Workers AI, Gemini), sync and async. The fake server
 validates each history the way the live APIs do, so a test passes only if every request the
 runner built was one the provider would accept, including the request after a failure.
 
@@ -45,7 +45,7 @@ from toolkit.backends.openai import OpenAIResponses
 from toolkit.backends.workers_ai import WorkersAI
 
 MODEL = "fake-model"
-Kind = Literal["chat", "responses", "responses_chained", "anthropic", "workers_ai"]
+Kind = Literal["chat", "responses", "responses_chained", "anthropic", "workers_ai", "gemini"]
 Mode = Literal["sync", "async"]
 
 PROTOCOLS: dict[Kind, ProtocolName] = {
@@ -54,6 +54,7 @@ PROTOCOLS: dict[Kind, ProtocolName] = {
     "responses_chained": "openai_responses",
     "anthropic": "anthropic",
     "workers_ai": "workers_ai",
+    "gemini": "gemini",
 }
 
 
@@ -110,11 +111,21 @@ class Flavor:
         return f"{self.kind}-{self.mode}"
 
 
-KINDS: tuple[Kind, ...] = ("chat", "responses", "responses_chained", "anthropic", "workers_ai")
+KINDS: tuple[Kind, ...] = (
+    "chat",
+    "responses",
+    "responses_chained",
+    "anthropic",
+    "workers_ai",
+    "gemini",
+)
 FLAVORS = [Flavor(kind, mode) for kind in KINDS for mode in ("sync", "async")]
 # Workers AI replies carry no finish reason: neither a refusal nor a cut-off is visible there.
 WITH_STOP_REASONS = [f for f in FLAVORS if f.kind != "workers_ai"]
+# Gemini has no refusals: its safety filters withhold the answer (content_filter) instead.
+WITH_REFUSALS = [f for f in WITH_STOP_REASONS if f.kind != "gemini"]
 ANTHROPIC = [f for f in FLAVORS if f.kind == "anthropic"]
+GEMINI = [f for f in FLAVORS if f.kind == "gemini"]
 
 
 @dataclass
@@ -141,6 +152,10 @@ def _client(flavor: Flavor, server: FakeServer) -> Any:
         return kind(base_url=server.anthropic_base_url, api_key="test", max_retries=0)
     if flavor.kind == "workers_ai":
         return WorkersAI(server.account_id, "token", base_url=f"{server.base_url}/client/v4")
+    if flavor.kind == "gemini":
+        genai = pytest.importorskip("google.genai", reason="the gemini extra is not installed")
+        client = genai.Client(api_key="test", http_options={"base_url": server.gemini_base_url})
+        return client.aio if asynchronous else client  # async: the AsyncClient alone
     kind = openai.AsyncOpenAI if asynchronous else openai.OpenAI
     return kind(base_url=server.openai_base_url, api_key="test", max_retries=0)
 
@@ -160,7 +175,9 @@ def connection(request: pytest.FixtureRequest, server: FakeServer) -> Iterator[C
     if loop is None:
         client.close()
         return
-    if flavor.kind != "workers_ai":  # WorkersAI opens a client per async request
+    if flavor.kind == "gemini":
+        loop.run_until_complete(client.aclose())
+    elif flavor.kind != "workers_ai":  # WorkersAI opens a client per async request
         loop.run_until_complete(client.close())
     loop.close()
 
@@ -171,7 +188,7 @@ class SentResult:
 
     call_id: str
     content: str
-    is_error: bool | None  # Anthropic's flag; the other protocols have none
+    is_error: bool | None  # Anthropic's flag, Gemini's "error" key; the others have none
 
 
 class Harness:
@@ -228,6 +245,8 @@ class Harness:
 
     def history(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         """The conversation a request carried (a chained one: with what the server kept)."""
+        if self.protocol == "gemini":
+            return list(body["contents"])
         if self.protocol == "openai_responses":
             earlier: list[dict[str, Any]] = []
             previous = body.get("previous_response_id")
@@ -239,6 +258,8 @@ class Harness:
     def results(self, body: dict[str, Any]) -> list[SentResult]:
         """Every tool result in a request's conversation, in order."""
         found: list[SentResult] = []
+        if self.protocol == "gemini":
+            return _gemini_results(self.history(body))
         for item in self.history(body):
             if self.protocol == "openai_responses":
                 if item.get("type") == "function_call_output":
@@ -263,6 +284,8 @@ class Harness:
             if not names:
                 return "none"
             return names[0] if len(names) == 1 else "auto"
+        if self.protocol == "gemini":
+            return _gemini_choice(body)
         choice: Any = body.get("tool_choice")
         if self.protocol == "anthropic" and isinstance(choice, dict):
             named = cast("dict[str, Any]", choice)
@@ -281,14 +304,30 @@ class Harness:
         tools = cast("list[dict[str, Any]]", body.get("tools") or [])
         if self.protocol == "openai_chat":
             return [t["function"]["name"] for t in tools]
+        if self.protocol == "gemini":
+            return [d["name"] for t in tools for d in t["functionDeclarations"]]
         return [t["name"] for t in tools]
 
     @property
     def error_flag(self) -> bool | None:
-        """How an error result is flagged on the wire: Anthropic's ``is_error``, or not."""
-        return True if self.protocol == "anthropic" else None
+        """How an error result is flagged on the wire: Anthropic's ``is_error``, Gemini's
+        ``{"error": ...}`` response, or not."""
+        return True if self.protocol in ("anthropic", "gemini") else None
+
+    @property
+    def assistant_role(self) -> str:
+        return "model" if self.protocol == "gemini" else "assistant"
+
+    def streamed(self) -> list[bool]:
+        """Whether each request asked for a stream (Gemini: by its method, not its body)."""
+        requests = self.server.requests_for(self.protocol)
+        if self.protocol == "gemini":
+            return [r.path.endswith(":streamGenerateContent") for r in requests]
+        return [cast("dict[str, Any]", r.body).get("stream") is True for r in requests]
 
     def user(self, text: str) -> dict[str, Any]:
+        if self.protocol == "gemini":
+            return {"role": "user", "parts": [{"text": text}]}
         return {"role": "user", "content": text}
 
     def comparable(self, items: list[Any]) -> Any:
@@ -327,6 +366,37 @@ def _call_ids(result: RunResult) -> list[str]:
 
 def _contents(results: Iterable[ToolResult]) -> list[str]:
     return [r.content for r in results]
+
+
+def _gemini_results(contents: list[dict[str, Any]]) -> list[SentResult]:
+    """The function responses in Gemini contents; one without an id answers the call at its
+    position in the model content before it (whose id toolkit made)."""
+    from toolkit.formats import get_format
+
+    found: list[SentResult] = []
+    calls: list[ToolCall] = []
+    for content in contents:
+        parts = cast("list[dict[str, Any]]", content["parts"])
+        if content["role"] == "model":
+            calls = get_format("gemini").parse_calls(parts)
+            continue
+        responses = [p["functionResponse"] for p in parts if "functionResponse" in p]
+        for position, response in enumerate(responses):
+            answer = cast("dict[str, Any]", response["response"])
+            call_id = response.get("id") or calls[position].id
+            text = answer["error"] if "error" in answer else answer["result"]
+            found.append(SentResult(call_id, text, "error" in answer))
+    return found
+
+
+def _gemini_choice(body: dict[str, Any]) -> str | None:
+    config = cast("dict[str, Any] | None", body.get("toolConfig"))
+    if config is None:
+        return None
+    calling = cast("dict[str, Any]", config["functionCallingConfig"])
+    allowed = cast("list[str]", calling.get("allowedFunctionNames") or [])
+    modes = {"AUTO": "auto", "NONE": "none", "ANY": "required"}
+    return allowed[0] if len(allowed) == 1 else modes[calling["mode"]]
 
 
 def _without_ids(value: Any) -> Any:
@@ -541,7 +611,7 @@ def test_a_call_cut_off_by_the_length_limit_is_not_run(harness: Harness) -> None
     assert told.is_error is harness.error_flag
 
 
-@pytest.mark.parametrize("connection", WITH_STOP_REASONS, indirect=True, ids=str)
+@pytest.mark.parametrize("connection", WITH_REFUSALS, indirect=True, ids=str)
 def test_a_refusal_ends_the_run(harness: Harness) -> None:
     harness.server.script([Reply.refuse("I can't help with that.")])
     result = harness.run(harness.runner(), "Help me with something bad.")
@@ -555,7 +625,7 @@ def test_a_refusal_ends_the_run(harness: Harness) -> None:
 
 @pytest.mark.parametrize(
     "connection",
-    [pytest.param(f, id=str(f)) for f in WITH_STOP_REASONS],
+    [pytest.param(f, id=str(f)) for f in WITH_REFUSALS],
     indirect=True,
 )
 def test_a_refusal_leaves_a_history_the_next_turn_can_send(harness: Harness) -> None:
@@ -593,6 +663,18 @@ def test_anthropic_a_continued_pause_leaves_a_history_the_next_turn_can_send(
     harness.send(chat, "Research this.")
     harness.server.script(lambda protocol, body: Reply.text("Anything else?"))
     assert harness.send(chat, "Thanks.").text == "Anything else?"
+
+
+@pytest.mark.parametrize("connection", GEMINI, indirect=True, ids=str)
+def test_gemini_a_withheld_answer_ends_the_run_and_the_next_turn_can_send(
+    harness: Harness,
+) -> None:
+    harness.server.script([Reply.refuse("I can't help with that.")])
+    chat = harness.runner().conversation()
+    withheld = harness.send(chat, "Help me with something bad.")
+    assert (withheld.stop_reason, withheld.text) == ("content_filter", "")
+    harness.server.script(lambda protocol, body: Reply.text("Happy to help with that."))
+    assert harness.send(chat, "Then help me plan a trip.").text == "Happy to help with that."
 
 
 # -- failed calls reach the model as tool results --------------------------------------------------
@@ -664,8 +746,7 @@ def test_streaming_runs_the_tools_and_ends_like_a_plain_run(harness: Harness) ->
     results = [e.result.content for e in events if isinstance(e, ToolResultEvent)]
     assert results == ["Paris: 21 degrees and sunny", "AAPL: 123.45 USD"]
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == plain.text
-    streamed_bodies = harness.bodies()[2:]
-    assert [body.get("stream") for body in streamed_bodies] == [True, True]
+    assert harness.streamed() == [False, False, True, True]
 
 
 # -- interruptions leave a history the next turn can send ------------------------------------------
@@ -709,7 +790,7 @@ def test_an_interrupted_execution_leaves_a_sendable_history(harness: Harness) ->
     assert len(sent) == 2
     assert {s.content for s in sent} == {"This call was interrupted before it finished."}
     assert {s.is_error for s in sent} == {harness.error_flag}
-    assert chat.messages[-1]["role"] == "assistant"
+    assert chat.messages[-1]["role"] == harness.assistant_role
 
 
 def test_a_tool_raising_keyboard_interrupt_leaves_a_sendable_history(harness: Harness) -> None:
@@ -727,6 +808,9 @@ def test_a_tool_raising_keyboard_interrupt_leaves_a_sendable_history(harness: Ha
 
 def _is_result(entry: dict[str, Any]) -> bool:
     if entry.get("role") == "tool" or entry.get("type") == "function_call_output":
+        return True
+    parts = cast("list[dict[str, Any]]", entry.get("parts") or [])
+    if any("functionResponse" in part for part in parts):
         return True
     content: Any = entry.get("content")
     blocks = cast("list[Any]", content) if isinstance(content, list) else []

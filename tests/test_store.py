@@ -367,11 +367,15 @@ def test_a_failed_turn_is_still_saved_with_its_calls_closed(store: SQLiteStore) 
     assert reopened.send("try again").text == "next turn"
 
 
-def test_a_model_failure_keeps_the_user_turn(store: SQLiteStore) -> None:
-    chat = store.load("s", runner(ScriptedModel([])), autosave=True)
+def test_a_model_failure_rolls_the_turn_back_in_the_store_too(store: SQLiteStore) -> None:
+    chat = store.load("s", runner(ScriptedModel(["first answer"])), autosave=True)
+    chat.send("first")
+    before = saved(store, "s")
     with pytest.raises(AssertionError, match="ran out of replies"):
         chat.send("hello?")
-    assert saved(store, "s") == [{"role": "user", "content": "hello?"}]
+    assert saved(store, "s") == before == chat.messages
+    assert before is not None
+    assert len(before) == 2
 
 
 def test_send_async_saves(store: SQLiteStore) -> None:

@@ -31,9 +31,12 @@ from typing import TYPE_CHECKING, Any
 from toolkit.calls import ArgumentProblem, CallError, ErrorKind, ToolCall, ToolResult
 from toolkit.context import Context, Injected, Secrets
 from toolkit.errors import (
+    ContentLossWarning,
     ConversationConflict,
     DefinitionProblem,
     ModelError,
+    Retry,
+    RunStopped,
     StateError,
     ToolDefinitionError,
     ToolError,
@@ -41,10 +44,12 @@ from toolkit.errors import (
     ToolNameConflict,
 )
 from toolkit.formats import FORMATS, Change, FormatName
+from toolkit.media import File, Image
 from toolkit.tool import Tool, ToolAnnotations, tool
 
 if TYPE_CHECKING:
     from toolkit.backends.anthropic import AnthropicMessages
+    from toolkit.backends.gemini import GeminiBackend
     from toolkit.backends.openai import OpenAIChat, OpenAIResponses
     from toolkit.backends.workers_ai import WorkersAI
     from toolkit.registry import AfterCall, BeforeCall, Registry, Veto
@@ -52,6 +57,7 @@ if TYPE_CHECKING:
     from toolkit.runner._events import (
         ArgumentsDelta,
         Event,
+        PartialOutput,
         RunFinished,
         StepFinished,
         TextDelta,
@@ -59,10 +65,19 @@ if TYPE_CHECKING:
         ToolCallStarted,
         ToolResultEvent,
     )
+    from toolkit.runner._history import HistoryPolicy
     from toolkit.runner._limits import Limits
     from toolkit.runner._runner import ApprovalPolicy, Approver, Runner
-    from toolkit.runner._state import Approve, Decision, Deny, PendingApproval, RunResult
+    from toolkit.runner._state import (
+        Approve,
+        Decision,
+        Deny,
+        PendingApproval,
+        RunResult,
+        RunState,
+    )
     from toolkit.runner._store import ConversationStore, SQLiteStore, StoredSession
+    from toolkit.tool_search import ToolMatch, ToolSearch
 
 __all__ = [
     "FORMATS",
@@ -76,6 +91,7 @@ __all__ = [
     "BeforeCall",
     "CallError",
     "Change",
+    "ContentLossWarning",
     "Context",
     "Conversation",
     "ConversationConflict",
@@ -85,16 +101,24 @@ __all__ = [
     "Deny",
     "ErrorKind",
     "Event",
+    "File",
     "FormatName",
+    "GeminiBackend",
+    "HistoryPolicy",
+    "Image",
     "Injected",
     "Limits",
     "ModelError",
     "OpenAIChat",
     "OpenAIResponses",
+    "PartialOutput",
     "PendingApproval",
     "Registry",
+    "Retry",
     "RunFinished",
     "RunResult",
+    "RunState",
+    "RunStopped",
     "Runner",
     "SQLiteStore",
     "Secrets",
@@ -109,9 +133,11 @@ __all__ = [
     "ToolCallStarted",
     "ToolDefinitionError",
     "ToolError",
+    "ToolMatch",
     "ToolNameConflict",
     "ToolResult",
     "ToolResultEvent",
+    "ToolSearch",
     "ToolkitError",
     "Veto",
     "WorkersAI",
@@ -129,6 +155,7 @@ _LAZY = {
     "toolkit.runner._events": (
         "ArgumentsDelta",
         "Event",
+        "PartialOutput",
         "RunFinished",
         "StepFinished",
         "TextDelta",
@@ -136,12 +163,22 @@ _LAZY = {
         "ToolCallStarted",
         "ToolResultEvent",
     ),
+    "toolkit.runner._history": ("HistoryPolicy",),
     "toolkit.runner._limits": ("Limits",),
     "toolkit.runner._runner": ("ApprovalPolicy", "Approver", "Runner"),
-    "toolkit.runner._state": ("Approve", "Decision", "Deny", "PendingApproval", "RunResult"),
+    "toolkit.runner._state": (
+        "Approve",
+        "Decision",
+        "Deny",
+        "PendingApproval",
+        "RunResult",
+        "RunState",
+    ),
     "toolkit.runner._store": ("ConversationStore", "SQLiteStore", "StoredSession"),
+    "toolkit.tool_search": ("ToolMatch", "ToolSearch"),
     "toolkit.backends.openai": ("OpenAIChat", "OpenAIResponses"),
     "toolkit.backends.anthropic": ("AnthropicMessages",),
+    "toolkit.backends.gemini": ("GeminiBackend",),
     "toolkit.backends.workers_ai": ("WorkersAI",),
 }
 _HOME = {name: module for module, names in _LAZY.items() for name in names}

@@ -35,6 +35,10 @@ __all__ = [
     "invalid_arguments",
     "invalid_json",
     "missing_secrets",
+    "not_offered",
+    "output_ended_run",
+    "output_invalid",
+    "output_once",
     "preview",
     "redact",
     "repeated",
@@ -89,6 +93,16 @@ def unknown_tool(name: str, shown: Sequence[str], total: int, close: Sequence[st
         text += f" Did you mean {' or '.join(repr(n) for n in close)}?"
     listed = ", ".join(shown[:MAX_TOOLS_LISTED])
     more = total - min(len(shown), MAX_TOOLS_LISTED)
+    return text + f" Available tools: {listed}{f' and {more} more' if more > 0 else ''}."
+
+
+def not_offered(name: str, offered: Sequence[str]) -> str:
+    """A call named a tool that exists but was not offered in this request."""
+    text = f"The tool {clip(name, _NAME_CHARS)!r} is not available now."
+    if not offered:
+        return text + " No tools are available now."
+    listed = ", ".join(offered[:MAX_TOOLS_LISTED])
+    more = len(offered) - min(len(offered), MAX_TOOLS_LISTED)
     return text + f" Available tools: {listed}{f' and {more} more' if more > 0 else ''}."
 
 
@@ -177,6 +191,27 @@ def cut_off() -> str:
         "Your reply was cut off by the output token limit before this call was complete, "
         "so it was not run. Call it again with shorter arguments."
     )
+
+
+def output_invalid(problem: str, tool: str, *, native: bool) -> str:
+    """A final answer did not match the required structure; ``problem`` is what checking
+    it said (the same text a call with bad arguments gets)."""
+    how = (
+        "Answer again with only the JSON the required format asks for."
+        if native
+        else f"Give your final answer by calling {tool}."
+    )
+    return f"Your final answer does not have the required structure. {problem}\n{how}"
+
+
+def output_ended_run() -> str:
+    """A call that came with a valid final answer, in the same reply."""
+    return "Not run: your final answer in this reply ended the run."
+
+
+def output_once() -> str:
+    """A second final answer in one reply."""
+    return "Not used: a reply gives one final answer; the first one was checked."
 
 
 def call_limit(limit: int) -> str:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, final
 
+from toolkit.media import File, Image
+
 __all__ = ["ArgumentProblem", "CallError", "ErrorKind", "ToolCall", "ToolResult"]
 
 ErrorKind = Literal[
@@ -19,16 +21,17 @@ ErrorKind = Literal[
     "invalid_arguments",
     "exception",
     "tool_error",
+    "retry",
     "timeout",
     "vetoed",
     "refused",
     "cancelled",
     "missing_secret",
 ]
-"""Why a call produced an error result instead of a value: ``vetoed`` by a ``before_call``
-hook or a denied approval, ``refused`` by one of the runner's limits (the call was never
-started), ``cancelled`` when it was interrupted, ``missing_secret`` when a secret the tool
-declared is not set."""
+"""Why a call produced an error result instead of a value: ``retry`` when the tool raised
+``toolkit.Retry``, ``vetoed`` by a ``before_call`` hook or a denied approval, ``refused`` by
+one of the runner's limits (the call was never started), ``cancelled`` when it was
+interrupted, ``missing_secret`` when a secret the tool declared is not set."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,10 +109,15 @@ class ToolResult:
         call_id: The id of the call this answers.
         name: The tool name as the model sent it.
         value: What the function returned (``None`` for an error).
-        content: The text the model receives.
+        content: The text the model receives; for a result with images or files, the text
+            rendering of ``parts`` (each image or file as a placeholder such as
+            ``[image: image/png, 12.3 KB]``), for whatever reads text only.
         is_error: Whether the call failed.
         error: The structured failure, when ``is_error``.
         duration: Seconds spent from validation to the end of the call.
+        parts: For a tool that returned an ``Image``, a ``File`` or a list holding them:
+            its texts, images and files in order, which codecs send in their protocol's
+            own form. Empty (the usual case) when the result is text only.
     """
 
     call_id: str
@@ -119,8 +127,10 @@ class ToolResult:
     is_error: bool = False
     error: CallError | None = None
     duration: float = 0.0
+    parts: tuple[str | Image | File, ...] = ()
 
     def __repr__(self) -> str:
         status = f"error={self.error.kind!r}" if self.error else "ok"
         head = f"ToolResult(call_id={self.call_id!r}, name={self.name!r}, {status}"
-        return f"{head}, content={self.content[:60]!r})"
+        media = f", parts={len(self.parts)}" if self.parts else ""
+        return f"{head}, content={self.content[:60]!r}{media})"

@@ -15,6 +15,13 @@ ToolkitError                      base of everything below
     └── ConversationConflict      another writer saved the same session since it was loaded
 ```
 
+Warnings (``warnings.warn``, never raised):
+
+```
+ContentLossWarning (UserWarning)  a tool result held an image or file that the protocol in
+                                  use cannot carry; the model was told what was left out
+```
+
 Definition errors never stop at the first mistake: they collect every problem of the
 function and render them together, each naming the function, the parameter and the fix.
 """
@@ -26,9 +33,12 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "ContentLossWarning",
     "ConversationConflict",
     "DefinitionProblem",
     "ModelError",
+    "Retry",
+    "RunStopped",
     "StateError",
     "ToolDefinitionError",
     "ToolError",
@@ -108,6 +118,21 @@ class ToolError(ToolkitError):
         super().__init__(message)
 
 
+class Retry(ToolError):
+    """Raise inside a tool to ask the model to call again, with ``message`` as the reason.
+
+    ```python
+    if when < today:
+        raise Retry("use a date in the future")
+    ```
+
+    The model receives ``message`` as the call's error result (like ``ToolError``), and the
+    call counts against the tool's retry budget in a run (``Limits.max_retries``, counted
+    per tool), as arguments that fail validation do: past it, the run ends with
+    ``stop_reason == "max_retries"``. Its error kind is ``"retry"``.
+    """
+
+
 class ModelError(ToolkitError):
     """The model endpoint answered with an error.
 
@@ -141,4 +166,29 @@ class ConversationConflict(StateError):
 
     Raised by a store's ``save``; nothing was written. Load the session again and redo the
     turn (or merge by hand): no turn is ever dropped in silence.
+    """
+
+
+class RunStopped(ToolkitError):
+    """A run ended without the model's answer: raised by ``RunResult.raise_for_stop()``.
+
+    Attributes:
+        result: The run's result (its ``text``, ``messages`` and ``steps`` are all there).
+        stop_reason: Why the run ended (``result.stop_reason``).
+    """
+
+    def __init__(self, result: Any) -> None:
+        self.result = result
+        self.stop_reason: str = result.stop_reason
+        super().__init__(result.explanation)
+
+
+class ContentLossWarning(UserWarning):
+    """A tool result held an image or file that the protocol in use cannot carry.
+
+    Issued once per result by a codec's ``result_messages`` (Workers AI carries text only;
+    Chat Completions carries no file but a PDF; no protocol carries every file type...),
+    naming the protocol, the tool, the call id and the media types. The model is told in
+    the result's text what was left out; this tells the host. Turn it into an error with
+    ``warnings.simplefilter("error", ContentLossWarning)``, or silence it the same way.
     """

@@ -11,9 +11,10 @@ backend protocols name the codec type for the type checker only).
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict, cast, runtime_checkable
 
 from toolkit.calls import ToolCall, ToolResult
 
@@ -24,6 +25,7 @@ __all__ = [
     "AsyncModel",
     "ModelReply",
     "ModelRequest",
+    "ModelSettings",
     "ReplyStop",
     "Step",
     "StopReason",
@@ -56,9 +58,102 @@ StopReason = Literal[
     "content_filter",
     "length",
     "approval_required",
+    "timeout",
+    "max_retries",
     "error",
 ]
-"""Why a run ended."""
+"""Why a run ended: ``end`` when the model answered; otherwise the limit, the provider's
+verdict or the failure that ended it (``RunResult.explanation`` says it in a sentence)."""
+
+
+class ModelSettings(TypedDict, total=False):
+    """The settings that mean the same on every backend (``Runner(settings=...)``).
+
+    Each backend's codec writes them in its protocol's spelling (``max_tokens`` is
+    ``max_output_tokens`` on the Responses API, ``stop`` is ``stop_sequences`` on Anthropic),
+    and refuses one its protocol has no equivalent for. Any other key is the provider's own
+    and passes through unchanged (``reasoning``, ``extra_body``, ``top_k``...).
+
+    Attributes:
+        max_tokens: Tokens the model may generate in one reply. Anthropic requires a
+            value: 4096 when none is given.
+        temperature: Sampling temperature.
+        top_p: Nucleus sampling mass.
+        stop: A sequence (or several) that ends the reply.
+        seed: A seed for reproducible sampling, where the provider supports it.
+        timeout: Seconds one request may take, retries included; the request is
+            cancelled after it and the run ends with ``stop_reason == "timeout"``.
+    """
+
+    max_tokens: int
+    temperature: float
+    top_p: float
+    stop: str | Sequence[str]
+    seed: int
+    timeout: float
+
+
+def check_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """``settings`` as a new dict, once the neutral ones are checked.
+
+    Raises:
+        TypeError: a setting name is not a string, or a neutral setting has the wrong type.
+        ValueError: a neutral setting is out of range.
+    """
+    checked: dict[str, Any] = {}
+    for key, value in settings.items():
+        if not isinstance(cast("object", key), str):
+            raise TypeError(f"setting names are strings; got {key!r}")
+        problem = _SETTING_CHECKS[key](value) if key in _SETTING_CHECKS else None
+        if problem is not None:
+            raise (TypeError if problem.startswith("must be a ") else ValueError)(
+                f"settings[{key!r}] {problem}, got {value!r}"
+            )
+        checked[key] = value
+    return checked
+
+
+def _whole(least: int) -> Any:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return "must be a whole number"
+        return None if value >= least else f"must be at least {least}"
+
+    return check
+
+
+def _number(low: float, high: float | None, *, open_low: bool = False) -> Any:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return "must be a number"
+        too_low = value <= low if open_low else value < low
+        if too_low or (high is not None and value > high) or math.isnan(value):
+            side = "above" if open_low else "at least"
+            return f"must be {side} {low}" + (f" and at most {high}" if high is not None else "")
+        return None
+
+    return check
+
+
+def _stop(value: Any) -> str | None:
+    if isinstance(value, str):
+        return None
+    if isinstance(value, (list, tuple)) and all(
+        isinstance(item, str)
+        for item in value  # pyright: ignore[reportUnknownVariableType]
+    ):
+        return None
+    return "must be a text or a list of texts"
+
+
+_SETTING_CHECKS: dict[str, Any] = {
+    "max_tokens": _whole(1),
+    "temperature": _number(0, 2),
+    "top_p": _number(0, 1, open_low=True),
+    "stop": _stop,
+    "seed": _whole(-(2**63)),
+    "timeout": _number(0, None, open_low=True),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +189,9 @@ class ModelRequest:
         timeout: Seconds the request may take (the run's deadline, when it has one);
             backends pass it to their client, and async drivers cancel the request after
             it. ``None``: the client's own timeout.
+        output_tool: Ask for a structured reply: JSON text matching the parameters of
+            this tool definition (rendered for the backend's protocol, in its strict mode
+            where it has one); ``None``: a text reply.
     """
 
     model: str | None
@@ -104,6 +202,7 @@ class ModelRequest:
     parallel_tool_calls: bool | None = None
     settings: Mapping[str, Any] = field(default_factory=dict[str, Any])
     timeout: float | None = None
+    output_tool: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -40,9 +40,10 @@ from toolkit import _feedback
 from toolkit._execution import run_on_loop, thread_pool
 from toolkit.calls import ArgumentProblem, CallError, ErrorKind, ToolCall, ToolResult
 from toolkit.context import Context, Secrets
-from toolkit.errors import ToolDefinitionError, ToolError, ToolNameConflict
+from toolkit.errors import Retry, ToolDefinitionError, ToolError, ToolNameConflict
 from toolkit.formats import FORMATS, get_format
 from toolkit.formats._parse import arguments_mapping
+from toolkit.media import File, Image, Part, describe
 from toolkit.packs._installed import load_pack, packs_from_environment, report
 from toolkit.packs._pack import Pack, PackError, PackWarning
 from toolkit.schema import namespaced
@@ -95,7 +96,7 @@ class _Entry:
     is_async: bool
     takes_context: bool
     timeout: float | None
-    serializer: Callable[[Any], str] | None
+    serializer: Callable[[Any], object] | None  # a text, or images and files (see _serialised)
     sequential: bool
     secrets: tuple[str, ...]
 
@@ -757,7 +758,10 @@ class Registry:
                 elif serializer is None and type(value) is int:
                     content = str(value)  # what JSON says, without the encoder's round trip
                 else:
-                    content = _serialised(value, serializer)
+                    rendered = _serialised(value, serializer)
+                    if isinstance(rendered, tuple):  # images or files
+                        return self._with_parts(call, value, rendered, hide, ended - started)
+                    content = rendered
             except Exception as exc:  # an int past Python's digit limit, a bad serializer...
                 message = _feedback.unsendable(call.name, exc)
                 return self._failure(call, started, "exception", message, exception=exc, hide=hide)
@@ -773,7 +777,8 @@ class Registry:
             message = getattr(error, "message", None)  # a subclass may skip ToolError.__init__
             if not isinstance(message, str):
                 message = _feedback.describe_exception(error)
-            return self._failure(call, started, "tool_error", message, exception=error, hide=hide)
+            kind: ErrorKind = "retry" if isinstance(error, Retry) else "tool_error"
+            return self._failure(call, started, kind, message, exception=error, hide=hide)
         if isinstance(error, asyncio.CancelledError):
             text = _feedback.cancelled(call.name)
             return self._failure(call, started, "cancelled", text, exception=error)
@@ -784,6 +789,30 @@ class Registry:
         if self.redact_errors:
             content = _feedback.redact(content)
         return self._failure(call, started, "exception", content, exception=error, hide=hide)
+
+    def _with_parts(
+        self,
+        call: ToolCall,
+        value: Any,
+        parts: tuple[Part, ...],
+        hide: Callable[[str], str] | None,
+        duration: float,
+    ) -> ToolResult:
+        """The result of a tool that returned images or files: its texts without the
+        tool's secrets, each cut to ``max_content_chars``, and ``content`` its text
+        rendering, each image or file a placeholder."""
+        limit = self.max_content_chars
+        kept: list[Part] = []
+        for part in parts:
+            if isinstance(part, str):
+                text = part if hide is None else hide(part)
+                kept.append(_feedback.truncated(text, limit) if len(text) > limit else text)
+            else:
+                kept.append(part)
+        content = "\n".join(p if isinstance(p, str) else describe(p) for p in kept)
+        if len(content) > limit:
+            content = _feedback.truncated(content, limit)
+        return ToolResult(call.id, call.name, value, content, False, None, duration, tuple(kept))
 
     def _failure(
         self,
@@ -1005,18 +1034,67 @@ def _groups(jobs: list[_Job]) -> list[list[_Job]]:
     return groups
 
 
-def _serialised(value: Any, serializer: Callable[[Any], str] | None) -> str:
-    """The text the model receives for a return value: JSON for anything but a ``str``
-    (non-finite floats as the strings ``"NaN"``, ``"Infinity"``), or the tool's own
-    serializer's text."""
+def _serialised(value: Any, serializer: Callable[[Any], object] | None) -> str | tuple[Part, ...]:
+    """What the model receives for a return value (or for what the tool's own serializer
+    made of it): a ``str`` as it is; an ``Image``, a ``File``, or a list or tuple holding
+    one as parts (see ``_parts``); anything else as JSON (non-finite floats as the strings
+    ``"NaN"``, ``"Infinity"``)."""
     if serializer is not None:
-        text = serializer(value)
-        if not isinstance(text, str):  # pyright: ignore[reportUnnecessaryIsInstance] - user code
-            raise TypeError(f"the serializer returned {type(text).__name__}, not str")
-        return text
+        value = serializer(value)
+        if isinstance(value, str):
+            return value
+        parts = _parts(value)
+        if parts is None:
+            raise TypeError(
+                f"the serializer returned {type(value).__name__}, not str, Image, File or a"
+                " list of them"
+            )
+        return parts
     if isinstance(value, str):
         return value
+    if isinstance(value, _MAY_HOLD_MEDIA):  # one check for every other value
+        parts = _parts(value)
+        if parts is not None:
+            return parts
+    return _json(value)
+
+
+_MAY_HOLD_MEDIA = (Image, File, list, tuple)
+_MEDIA_TYPES = frozenset({Image, File})
+
+
+def _json(value: Any) -> str:
     return to_json(value, fallback=str, inf_nan_mode="strings").decode()
+
+
+def _parts(value: Any) -> tuple[Part, ...] | None:
+    """The parts of an ``Image``, a ``File``, or a list or tuple holding at least one, in
+    order: runs of other items become one text (a ``str`` as it is, anything else as
+    JSON, one per line; empty texts left out). ``None`` for any other value (an image
+    deeper inside a value is JSON's placeholder text, not a part)."""
+    if type(value) in _MEDIA_TYPES:
+        return (value,)
+    if not isinstance(value, (list, tuple)):
+        return None
+    items = cast("list[Any] | tuple[Any, ...]", value)
+    # A list without media costs one set lookup per item (Image and File are final).
+    if _MEDIA_TYPES.isdisjoint(map(type, items)):
+        return None
+    parts: list[Part] = []
+    texts: list[str] = []
+    for item in items:
+        if isinstance(item, (Image, File)):
+            if texts:
+                parts.append("\n".join(texts))
+                texts = []
+            parts.append(item)
+            continue
+        text = item if isinstance(item, str) else _json(item)
+        if text:
+            texts.append(text)
+    if texts:
+        parts.append("\n".join(texts))
+    return tuple(parts)
 
 
 def _problem(detail: Any) -> ArgumentProblem:

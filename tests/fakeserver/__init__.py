@@ -1,12 +1,15 @@
 """A scripted fake of the model providers' HTTP APIs, for driving the real SDK clients in tests.
 
-``FakeServer`` listens on ``127.0.0.1`` (a free port) and speaks four wire protocols:
+``FakeServer`` listens on ``127.0.0.1`` (a free port) and speaks five wire protocols:
 
 * ``"openai_chat"``: ``POST /v1/chat/completions`` (client ``base_url``: ``openai_base_url``)
 * ``"openai_responses"``: ``POST /v1/responses`` (``openai_base_url``)
 * ``"anthropic"``: ``POST /v1/messages`` (``anthropic_base_url``)
 * ``"workers_ai"``: ``POST /client/v4/accounts/{account_id}/ai/run/{model}`` (POST to
   ``f"{server.workers_ai_base_url}/{model}"`` with ``Authorization: Bearer …``)
+* ``"gemini"``: ``POST /v1beta/models/{model}:generateContent`` and
+  ``:streamGenerateContent`` (also under ``/v1``; ``google.genai.Client`` ``base_url``:
+  ``gemini_base_url``). See ``_gemini.py`` for what it checks (thought signatures included).
 
 Each answer is rendered from a protocol-neutral :class:`Reply`, non-streaming or streaming (SSE)
 as the request asks, in the shapes the live APIs send. Every request is validated first, like

@@ -24,6 +24,7 @@ from ._app import (
     is_invalid_json,
     words,
 )
+from ._media import IMAGE_TYPES, decode, image_problem
 
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 TOOL_CHOICE_TYPES = ("auto", "any", "tool", "none")
@@ -165,6 +166,96 @@ def _check_tool_pairing(turns: list[tuple[str, list[Any]]]) -> None:
             f"immediately after: {', '.join(missing)}. Each `tool_use` block must have a "
             "corresponding `tool_result` block in the next message."
         )
+
+
+_RESULT_BLOCKS = ("text", "image", "search_result", "document", "tool_reference")
+
+
+def _check_tool_results(turns: list[tuple[str, list[Any]]]) -> None:
+    """Every ``tool_result.content``: a string, or a list of text, image and document
+    blocks in the shapes the API takes (images decoded and checked against their type)."""
+    for index, (role, blocks) in enumerate(turns):
+        if role != "user":
+            continue
+        for position, block in enumerate(blocks):
+            if block.get("type") != "tool_result" or "content" not in block:
+                continue
+            where = f"messages.{index}.content.{position}.tool_result.content"
+            content = block["content"]
+            if isinstance(content, str):
+                continue
+            items = as_list(content)
+            if items is None:
+                raise anthropic_error(f"{where}: Input should be a valid list")
+            for number, value in enumerate(items):
+                _check_result_block(f"{where}.{number}", value)
+
+
+def _check_result_block(where: str, value: Any) -> None:
+    item = as_object(value)
+    if item is None or "type" not in item:
+        raise anthropic_error(f"{where}.type: Field required")
+    kind = item["type"]
+    if kind not in _RESULT_BLOCKS:
+        allowed = ", ".join(f"'{k}'" for k in _RESULT_BLOCKS)
+        raise anthropic_error(
+            f"{where}: Input tag '{kind}' found using 'type' does not match any of the"
+            f" expected tags: {allowed}"
+        )
+    if kind == "text":
+        text = item.get("text")
+        if not isinstance(text, str):
+            raise anthropic_error(f"{where}.text.text: Field required")
+        if not text:
+            raise anthropic_error("messages: text content blocks must be non-empty")
+    elif kind == "image":
+        _check_source(f"{where}.image.source", item.get("source"), image=True)
+    elif kind == "document":
+        _check_source(f"{where}.document.source", item.get("source"), image=False)
+        if "title" in item and not isinstance(item["title"], str | None):
+            raise anthropic_error(f"{where}.document.title: Input should be a valid string")
+
+
+def _check_source(where: str, value: Any, *, image: bool) -> None:
+    source = as_object(value)
+    if source is None:
+        raise anthropic_error(f"{where}: Field required")
+    kind = source.get("type")
+    kinds = ("base64", "url", "file") if image else ("base64", "text", "url", "content", "file")
+    if kind not in kinds:
+        allowed = ", ".join(f"'{k}'" for k in kinds)
+        raise anthropic_error(
+            f"{where}: Input tag '{kind}' found using 'type' does not match any of the"
+            f" expected tags: {allowed}"
+        )
+    if kind == "url":
+        url = source.get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise anthropic_error(f"{where}.url.url: Input should be a valid URL")
+        return
+    if kind not in ("base64", "text"):
+        return
+    media_type = source.get("media_type")
+    data = source.get("data")
+    if not isinstance(data, str):
+        raise anthropic_error(f"{where}.{kind}.data: Field required")
+    if kind == "text":
+        if media_type != "text/plain":
+            raise anthropic_error(f"{where}.text.media_type: Input should be 'text/plain'")
+        return
+    allowed_types = IMAGE_TYPES if image else ("application/pdf",)
+    if media_type not in allowed_types:
+        listed = " or ".join(f"'{t}'" for t in allowed_types)
+        raise anthropic_error(f"{where}.base64.media_type: Input should be {listed}")
+    decoded = decode(data)
+    if decoded is None:
+        raise anthropic_error(f"{where}.base64.data: Invalid base64 data")
+    if image:
+        problem = image_problem(str(media_type), decoded)
+        if problem is not None:
+            raise anthropic_error(f"{where}.base64: {problem}")
+    elif not decoded.startswith(b"%PDF-"):
+        raise anthropic_error("The PDF specified was not valid.")
 
 
 def _check_tools(request: dict[str, Any]) -> list[str]:
@@ -336,6 +427,7 @@ def handle(server: FakeServer, exchange: Exchange, body: Any, headers: Mapping[s
         names = _check_tools(request)
         _check_tool_choice(request, names)
         _check_tool_pairing(turns)
+        _check_tool_results(turns)
     except ApiError as error:
         error.body["request_id"] = exchange.request_id
         exchange.send_json(error.status, error.body, {"request-id": exchange.request_id})

@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Literal, cast
 
-ProtocolName = Literal["openai_chat", "openai_responses", "anthropic", "workers_ai"]
+ProtocolName = Literal["openai_chat", "openai_responses", "anthropic", "workers_ai", "gemini"]
 """Which wire protocol a request spoke; passed to callable scripts and kept on each record."""
 
 Stop = Literal["end", "length", "pause_turn", "refusal", "content_filter"]
@@ -323,6 +323,9 @@ class _Route:
 
 
 _WORKERS_AI_PATH = re.compile(r"^/client/v4/accounts/(?P<account>[^/]+)/ai/run/(?P<model>.+)$")
+_GEMINI_PATH = re.compile(
+    r"^/v1(?:beta|alpha)?/models/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent)$"
+)
 
 
 class FakeServer:
@@ -431,6 +434,12 @@ class FakeServer:
         return self.base_url
 
     @property
+    def gemini_base_url(self) -> str:
+        """The ``base_url`` for ``google.genai.Client(http_options=...)`` (the SDK appends
+        ``/{api_version}/models/{model}:generateContent``)."""
+        return self.base_url
+
+    @property
     def workers_ai_base_url(self) -> str:
         """``…/client/v4/accounts/{account_id}/ai/run``: append ``/{model}`` and POST."""
         return f"{self.base_url}/client/v4/accounts/{self.account_id}/ai/run"
@@ -519,7 +528,7 @@ class FakeServer:
     # -- internals used by the handler
 
     def _route(self, path: str) -> _Route | None:
-        from . import _anthropic, _openai_chat, _openai_responses, _workers_ai
+        from . import _anthropic, _gemini, _openai_chat, _openai_responses, _workers_ai
 
         if path == "/v1/chat/completions":
             return _Route("openai_chat", _openai_chat.handle)
@@ -529,6 +538,10 @@ class FakeServer:
             return _Route("anthropic", _anthropic.handle)
         if _WORKERS_AI_PATH.match(path):
             return _Route("workers_ai", _workers_ai.handle)
+        gemini = _GEMINI_PATH.match(path)
+        if gemini:
+            streamed = gemini["method"] == "streamGenerateContent"
+            return _Route("gemini", _gemini.handle_stream if streamed else _gemini.handle)
         return None
 
     def _record(self, request: RecordedRequest) -> None:
@@ -652,6 +665,8 @@ def _server_error(protocol: ProtocolName, message: str) -> dict[str, Any]:
     text = f"FakeServer: {message}"
     if protocol == "anthropic":
         return {"type": "error", "error": {"type": "api_error", "message": text}}
+    if protocol == "gemini":
+        return {"error": {"code": 500, "message": text, "status": "INTERNAL"}}
     if protocol == "workers_ai":
         return {
             "result": None,

@@ -25,6 +25,7 @@ from ._app import (
     now,
     words,
 )
+from ._media import IMAGE_TYPES, data_url, image_problem, is_link
 
 MESSAGE_ROLES = ("system", "assistant", "user", "function", "tool", "developer")
 TOOL_CHOICE_MODES = ("none", "auto", "required")
@@ -262,6 +263,112 @@ def _check_assistant_tool_calls(index: int, message: dict[str, Any]) -> list[str
     return ids
 
 
+USER_PART_TYPES = ("text", "image_url", "input_audio", "file")
+
+
+def check_image_url(url: Any, param: str) -> None:
+    """An image URL: ``http(s)``, or a base64 data URL of an image (decoded and checked)."""
+    if not isinstance(url, str):
+        raise wrong_type(param, "string", url)
+    if is_link(url):
+        return
+    parsed = data_url(url)
+    if parsed is None:
+        raise openai_error(
+            f"Invalid '{param}'. Expected a base64-encoded data URL with an image MIME type"
+            " (e.g. 'data:image/png;base64,aW1nIGJ5dGVzIGhlcmU='), but got a value with an"
+            " invalid format.",
+            param=param,
+            code="invalid_value",
+        )
+    media_type, data = parsed
+    if media_type not in IMAGE_TYPES:
+        raise openai_error(
+            f"Invalid '{param}'. Expected a base64-encoded data URL with an image MIME type"
+            f" (e.g. 'data:image/png;base64,aW1nIGJ5dGVzIGhlcmU='), but got unsupported MIME"
+            f" type '{media_type}'.",
+            param=param,
+            code="invalid_value",
+        )
+    if image_problem(media_type, data) is not None:
+        raise openai_error(
+            "You uploaded an unsupported image. Please make sure your image has of one the"
+            " following formats: ['png', 'jpeg', 'gif', 'webp'].",
+            param=param,
+            code="invalid_image_format",
+        )
+
+
+def check_file_data(file_data: Any, filename: Any, param: str, *, pdf_only: bool) -> None:
+    """Inline file data: a base64 data URL, with a filename beside it."""
+    if not isinstance(file_data, str):
+        raise wrong_type(f"{param}.file_data", "string", file_data)
+    if filename is None:
+        raise missing(f"{param}.filename")
+    parsed = data_url(file_data)
+    if parsed is None:
+        raise openai_error(
+            f"Invalid '{param}.file_data'. Expected a base64-encoded data URL.",
+            param=f"{param}.file_data",
+            code="invalid_value",
+        )
+    if pdf_only and (parsed[0] != "application/pdf" or not parsed[1].startswith(b"%PDF-")):
+        raise openai_error(
+            "Invalid input: Expected file type to be a supported format: .pdf but got"
+            f" {parsed[0]}.",
+            param=f"{param}.file_data",
+            code="invalid_value",
+        )
+
+
+def _check_content(index: int, role: str, content: Any) -> None:
+    """A message's content: a string or an array of parts; tool messages take text parts
+    only, user messages text, images, audio and (PDF) files."""
+    where = f"messages[{index}].content"
+    if content is None or isinstance(content, str):
+        return
+    parts = as_list(content)
+    if parts is None:
+        raise wrong_type(where, "string", content)
+    for position, value in enumerate(parts):
+        here = f"{where}[{position}]"
+        part = as_object(value)
+        if part is None:
+            raise wrong_type(here, "object", value)
+        kind = part.get("type")
+        if kind is None:
+            raise missing(f"{here}.type")
+        if role != "user" and kind == "image_url":
+            raise openai_error(
+                f"Invalid 'messages[{index}]'. Image URLs are only allowed for messages with"
+                f" role 'user', but this message with role '{role}' contains an image URL.",
+                param=f"messages[{index}]",
+                code="invalid_value",
+            )
+        allowed = {"user": USER_PART_TYPES, "assistant": ("text", "refusal")}.get(role, ("text",))
+        if kind not in allowed:
+            raise bad_value(f"{here}.type", str(kind), allowed)
+        if kind == "text" and not isinstance(part.get("text"), str):
+            raise missing(f"{here}.text")
+        if kind == "image_url":
+            image = as_object(part.get("image_url"))
+            if image is None:
+                raise missing(f"{here}.image_url")
+            if "url" not in image:
+                raise missing(f"{here}.image_url.url")
+            check_image_url(image["url"], f"{here}.image_url.url")
+        if kind == "file":
+            file = as_object(part.get("file"))
+            if file is None:
+                raise missing(f"{here}.file")
+            if "file_data" in file:
+                check_file_data(
+                    file["file_data"], file.get("filename"), f"{here}.file", pdf_only=True
+                )
+            elif "file_id" not in file:
+                raise missing(f"{here}.file.file_data")
+
+
 def _unanswered(pending: list[str], index: int) -> ApiError:
     return openai_error(
         "An assistant message with 'tool_calls' must be followed by tool messages responding to "
@@ -290,6 +397,7 @@ def _check_messages(request: dict[str, Any]) -> None:
             raise missing(f"messages[{index}].role")
         if role not in MESSAGE_ROLES:
             raise bad_value(f"messages[{index}].role", str(role), MESSAGE_ROLES)
+        _check_content(index, str(role), message.get("content"))
         if role == "tool":
             if "tool_call_id" not in message:
                 raise missing(f"messages[{index}].tool_call_id")

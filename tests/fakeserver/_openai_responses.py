@@ -24,7 +24,9 @@ from ._app import (
 from ._openai_chat import (
     TOOL_CHOICE_MODES,
     bad_value,
+    check_file_data,
     check_function_name,
+    check_image_url,
     check_openai_request,
     check_parameters_schema,
     missing,
@@ -116,8 +118,52 @@ def _input_items(request: dict[str, Any]) -> list[dict[str, Any]]:
         for key in required:
             if key not in item:
                 raise missing(f"input[{index}].{key}")
+        if kind == "function_call_output":
+            _check_output(f"input[{index}].output", item["output"])
         items.append({**item, "type": kind})
     return items
+
+
+_OUTPUT_TYPES = ("input_text", "input_image", "input_file")
+
+
+def _check_output(where: str, output: Any) -> None:
+    """A function call's output: a string, or an array of ``input_text``, ``input_image``
+    (a URL or data URL) and ``input_file`` (data URL with a filename, a URL or an id)."""
+    if isinstance(output, str):
+        return
+    parts = as_list(output)
+    if parts is None:
+        raise wrong_type(where, "string", output)
+    for position, value in enumerate(parts):
+        here = f"{where}[{position}]"
+        part = as_object(value)
+        if part is None:
+            raise wrong_type(here, "object", value)
+        kind = part.get("type")
+        if kind not in _OUTPUT_TYPES:
+            raise bad_value(f"{here}.type", str(kind), _OUTPUT_TYPES)
+        if kind == "input_text" and not isinstance(part.get("text"), str):
+            raise missing(f"{here}.text")
+        if kind == "input_image":
+            if part.get("image_url") is not None:
+                check_image_url(part["image_url"], f"{here}.image_url")
+            elif part.get("file_id") is None:
+                raise missing(f"{here}.image_url")
+        if kind == "input_file":
+            if part.get("file_data") is not None:
+                check_file_data(part["file_data"], part.get("filename"), here, pdf_only=False)
+            elif part.get("file_url") is not None:
+                if not isinstance(part["file_url"], str) or not part["file_url"].startswith(
+                    ("http://", "https://")
+                ):
+                    raise openai_error(
+                        f"Invalid '{here}.file_url': Expected a valid URL.",
+                        param=f"{here}.file_url",
+                        code="invalid_value",
+                    )
+            elif part.get("file_id") is None:
+                raise missing(f"{here}.file_data")
 
 
 def _check_pairing(items: list[dict[str, Any]]) -> None:

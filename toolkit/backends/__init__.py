@@ -19,7 +19,8 @@ def model_for(client: Any, model: str | None = None) -> SyncModel | AsyncModel:
 
     ``openai.OpenAI`` / ``AsyncOpenAI`` speak Chat Completions (wrap the client in
     ``OpenAIResponses`` for the Responses API); ``anthropic.Anthropic`` / ``AsyncAnthropic``
-    speak Messages.
+    speak Messages; ``google.genai.Client`` speaks Gemini's ``generateContent``, sync and
+    async (its ``.aio`` alone: async only).
 
     Raises:
         TypeError: ``client`` is neither a known SDK client nor a backend, or it talks to a
@@ -37,10 +38,15 @@ def model_for(client: Any, model: str | None = None) -> SyncModel | AsyncModel:
             from toolkit.backends.anthropic import AnthropicMessages  # noqa: PLC0415
 
             backend = AnthropicMessages(client)
+        elif package == "google":  # google.genai.Client, or its .aio
+            from toolkit.backends.gemini import GeminiBackend  # noqa: PLC0415
+
+            backend = GeminiBackend(client)
         else:
             raise TypeError(
-                f"no backend for {type(client).__qualname__}; pass an openai or anthropic "
-                "client, or an object implementing toolkit.model.SyncModel / AsyncModel"
+                f"no backend for {type(client).__qualname__}; pass an openai, anthropic or "
+                "google.genai client, or an object implementing toolkit.model.SyncModel / "
+                "AsyncModel"
             )
     if model is None and getattr(backend, "needs_model", False):
         raise TypeError(

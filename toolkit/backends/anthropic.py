@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from toolkit.backends._client import client_for
 from toolkit.formats.anthropic import CODEC, AnthropicCodec
 
 if TYPE_CHECKING:
@@ -42,6 +43,9 @@ class AnthropicMessages:
     needs_model: ClassVar[bool] = True
     """A runner over this backend must name the model."""
 
+    native_output: ClassVar[bool] = True
+    """A typed answer is asked for as ``output_config`` (structured outputs keep tools)."""
+
     def __init__(self, client: Any) -> None:
         create = getattr(getattr(client, "messages", None), "create", None)
         if not callable(create):
@@ -67,38 +71,39 @@ class AnthropicMessages:
         """Send ``request`` with the sync client and parse the ``Message``."""
         self._need(sync=True, method="complete")
         kwargs = self._kwargs(request, stream=False)
-        return CODEC.parse_reply(self.client.messages.create(**kwargs))
+        return CODEC.parse_reply(client_for(self.client, request).messages.create(**kwargs))
 
     async def complete_async(self, request: ModelRequest) -> ModelReply:
         """Send ``request`` with the async client and parse the ``Message``."""
         self._need(sync=False, method="complete_async")
         kwargs = self._kwargs(request, stream=False)
-        return CODEC.parse_reply(await self.client.messages.create(**kwargs))
+        return CODEC.parse_reply(await client_for(self.client, request).messages.create(**kwargs))
 
     def stream(self, request: ModelRequest) -> Iterator[StreamDelta | ModelReply]:
         """Stream ``request`` with the sync client: a ``StreamDelta`` per text or
         tool-argument fragment, then the finished ``ModelReply``. The HTTP stream is closed
         when the iterator ends or is closed early."""
         self._need(sync=True, method="stream")
-        return self._stream(self._kwargs(request, stream=True))
+        return self._stream(client_for(self.client, request), self._kwargs(request, stream=True))
 
     def stream_async(self, request: ModelRequest) -> AsyncIterator[StreamDelta | ModelReply]:
         """The async twin of ``stream``, with the async client."""
         self._need(sync=False, method="stream_async")
-        return self._stream_async(self._kwargs(request, stream=True))
+        client = client_for(self.client, request)
+        return self._stream_async(client, self._kwargs(request, stream=True))
 
-    def _stream(self, kwargs: dict[str, Any]) -> Iterator[StreamDelta | ModelReply]:
+    def _stream(self, client: Any, kwargs: dict[str, Any]) -> Iterator[StreamDelta | ModelReply]:
         assembler = CODEC.stream_assembler()
-        with self.client.messages.create(**kwargs) as events:
+        with client.messages.create(**kwargs) as events:
             for event in events:
                 yield from assembler.feed(event)
         yield assembler.reply()
 
     async def _stream_async(
-        self, kwargs: dict[str, Any]
+        self, client: Any, kwargs: dict[str, Any]
     ) -> AsyncIterator[StreamDelta | ModelReply]:
         assembler = CODEC.stream_assembler()
-        events = await self.client.messages.create(**kwargs)
+        events = await client.messages.create(**kwargs)
         async with events:
             async for event in events:
                 for delta in assembler.feed(event):

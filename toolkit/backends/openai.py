@@ -18,6 +18,7 @@ import inspect
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from typing import Any, ClassVar
 
+from toolkit.backends._client import client_for
 from toolkit.formats.openai_chat import CODEC as CHAT
 from toolkit.formats.openai_chat import OpenAIChatCodec
 from toolkit.formats.openai_responses import CODEC as RESPONSES
@@ -116,6 +117,15 @@ class OpenAIChat:
     def __init__(self, client: Any) -> None:
         self.client = client
 
+    @property
+    def native_output(self) -> bool:
+        """Whether a typed answer is asked for as a ``response_format``: on OpenAI's own
+        API, where the model keeps calling tools with one. OpenAI-compatible servers often
+        constrain the whole reply to the format (llama.cpp's grammar), so no tool is ever
+        called there: a ``final_answer`` tool is used instead."""
+        base_url = str(getattr(self.client, "base_url", ""))
+        return base_url.startswith("https://api.openai.com/")
+
     def __repr__(self) -> str:
         return f"OpenAIChat({type(self.client).__name__})"
 
@@ -130,7 +140,9 @@ class OpenAIChat:
         Raises:
             TypeError: the client is async.
         """
-        create = _checked("OpenAIChat", "complete", self.client.chat.completions.create)
+        create = _checked(
+            "OpenAIChat", "complete", client_for(self.client, request).chat.completions.create
+        )
         kwargs = _with_timeout(CHAT.build_request(request), request)
         response = _sync_result("OpenAIChat", "complete", create(**kwargs))
         return CHAT.parse_reply(response)
@@ -141,7 +153,9 @@ class OpenAIChat:
         Raises:
             TypeError: the client is sync.
         """
-        create = _checked("OpenAIChat", "complete_async", self.client.chat.completions.create)
+        create = _checked(
+            "OpenAIChat", "complete_async", client_for(self.client, request).chat.completions.create
+        )
         kwargs = _with_timeout(CHAT.build_request(request), request)
         return CHAT.parse_reply(await create(**kwargs))
 
@@ -152,7 +166,9 @@ class OpenAIChat:
         Raises:
             TypeError: the client is async (raised here, before iterating).
         """
-        create = _checked("OpenAIChat", "stream", self.client.chat.completions.create)
+        create = _checked(
+            "OpenAIChat", "stream", client_for(self.client, request).chat.completions.create
+        )
         return self._stream(create, self._stream_request(request))
 
     def stream_async(self, request: ModelRequest) -> AsyncGenerator[StreamDelta | ModelReply, None]:
@@ -161,7 +177,9 @@ class OpenAIChat:
         Raises:
             TypeError: the client is sync (raised here, before iterating).
         """
-        create = _checked("OpenAIChat", "stream_async", self.client.chat.completions.create)
+        create = _checked(
+            "OpenAIChat", "stream_async", client_for(self.client, request).chat.completions.create
+        )
         return self._stream_async(create, self._stream_request(request))
 
     @staticmethod
@@ -225,6 +243,9 @@ class OpenAIResponses:
     needs_model: ClassVar[bool] = True
     """A runner over this backend must name the model."""
 
+    native_output: ClassVar[bool] = True
+    """A typed answer is asked for as ``text.format`` (the Responses API keeps tools)."""
+
     def __init__(self, client: Any, *, use_previous_response_id: bool = False) -> None:
         self.client = client
         self.use_previous_response_id = use_previous_response_id
@@ -246,7 +267,9 @@ class OpenAIResponses:
         Raises:
             TypeError: the client is async.
         """
-        create = _checked("OpenAIResponses", "complete", self.client.responses.create)
+        create = _checked(
+            "OpenAIResponses", "complete", client_for(self.client, request).responses.create
+        )
         result = create(**self._build(request))
         reply = RESPONSES.parse_reply(_sync_result("OpenAIResponses", "complete", result))
         return self._remember(request, reply)
@@ -257,7 +280,9 @@ class OpenAIResponses:
         Raises:
             TypeError: the client is sync.
         """
-        create = _checked("OpenAIResponses", "complete_async", self.client.responses.create)
+        create = _checked(
+            "OpenAIResponses", "complete_async", client_for(self.client, request).responses.create
+        )
         reply = RESPONSES.parse_reply(await create(**self._build(request)))
         return self._remember(request, reply)
 
@@ -268,7 +293,9 @@ class OpenAIResponses:
         Raises:
             TypeError: the client is async (raised here, before iterating).
         """
-        create = _checked("OpenAIResponses", "stream", self.client.responses.create)
+        create = _checked(
+            "OpenAIResponses", "stream", client_for(self.client, request).responses.create
+        )
         return self._stream(create, request)
 
     def stream_async(self, request: ModelRequest) -> AsyncGenerator[StreamDelta | ModelReply, None]:
@@ -277,7 +304,9 @@ class OpenAIResponses:
         Raises:
             TypeError: the client is sync (raised here, before iterating).
         """
-        create = _checked("OpenAIResponses", "stream_async", self.client.responses.create)
+        create = _checked(
+            "OpenAIResponses", "stream_async", client_for(self.client, request).responses.create
+        )
         return self._stream_async(create, request)
 
     def _stream(

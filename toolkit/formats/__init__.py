@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args, overload
 from toolkit.formats._change import Change
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from toolkit.calls import ToolCall, ToolResult
     from toolkit.model import ModelReply, ModelRequest, StreamDelta, ToolChoice
@@ -32,7 +32,7 @@ __all__ = ["ConversationCodec", "ConversationFormat", "StreamAssembler", "ToolCo
 FormatName = Literal["openai", "openai-responses", "anthropic", "workers-ai", "gemini", "mcp"]
 """The protocols toolkit renders tool definitions for."""
 
-ConversationFormat = Literal["openai", "openai-responses", "anthropic", "workers-ai"]
+ConversationFormat = Literal["openai", "openai-responses", "anthropic", "workers-ai", "gemini"]
 """The protocols whose codecs also carry whole conversations (the runner speaks these)."""
 
 FORMATS: tuple[FormatName, ...] = get_args(FormatName)
@@ -179,6 +179,23 @@ class ConversationCodec(ToolCodec, Protocol):
     def unanswered_calls(self, history: Sequence[Any]) -> list[ToolCall]:
         """The calls of the history's last assistant turn that no result answers yet (a
         history saved mid-step, a run interrupted); empty for anything unreadable."""
+        ...
+
+    def turn_starts(self, history: Sequence[Any]) -> list[int]:
+        """Where each user turn starts in ``history``: the indices of the user's messages,
+        leaving out the messages that only carry tool results (what rolling back a turn and
+        trimming a history by whole turns cut at)."""
+        ...
+
+    def translate_settings(self, settings: Mapping[str, Any]) -> dict[str, Any]:
+        """``settings`` with the neutral ones (``toolkit.model.ModelSettings``: ``max_tokens``,
+        ``temperature``, ``top_p``, ``stop``, ``seed``) in this protocol's spelling; other
+        keys pass through unchanged.
+
+        Raises:
+            ValueError: a neutral setting has no equivalent in this protocol, or it is
+                given in both spellings.
+        """
         ...
 
 

@@ -6,8 +6,10 @@ turns of one role and checks its strict-mode limits per request; the others take
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from toolkit.formats._settings import Spelling, translate
 
 if TYPE_CHECKING:
     from toolkit.calls import ToolCall
@@ -38,6 +40,28 @@ class CodecBase:
 
 class ConversationBase(CodecBase):
     """Defaults of the conversation side: history is a plain list of native items."""
+
+    _SETTINGS: ClassVar[Spelling] = {}
+    """The protocol's spelling of the neutral settings (see ``formats._settings``)."""
+
+    def translate_settings(self, settings: Mapping[str, Any]) -> dict[str, Any]:
+        """``settings`` with the neutral keys in this protocol's spelling."""
+        return translate(settings, self._SETTINGS, self.name)
+
+    def turn_starts(self, history: Sequence[Any]) -> list[int]:
+        """The index of every item that opens a user turn, in order (one pass)."""
+        starts: list[int] = []
+        previous: Any = None
+        for index, item in enumerate(history):
+            if self._starts_turn(item, previous):
+                starts.append(index)
+            previous = item
+        return starts
+
+    def _starts_turn(self, item: Any, previous: Any) -> bool:
+        """Whether ``item`` (after ``previous``) is a user's turn: a user message that is not
+        the protocol's way of carrying tool results (each codec reads its own shapes)."""
+        raise NotImplementedError
 
     def append_messages(self, history: list[Any], messages: Any) -> None:
         """Append ``messages`` (one message, or a list of them) as they are."""

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
+from toolkit import media
 from toolkit.calls import ToolCall
 from toolkit.errors import DefinitionProblem, ModelError, ToolDefinitionError
 from toolkit.formats._base import ConversationBase, HistoryEntry
 from toolkit.formats._dialects import ANTHROPIC_STRICT, parameters_for
+from toolkit.formats._media import Media, report_lost
 from toolkit.formats._names import NameRule
 from toolkit.formats._parse import (
     as_list,
@@ -26,6 +28,7 @@ from toolkit.formats._parse import (
     token_count,
     unique_ids,
 )
+from toolkit.formats._settings import Spelling, sequences
 from toolkit.model import ModelReply, StreamDelta, Usage
 
 if TYPE_CHECKING:
@@ -65,6 +68,14 @@ _EMPTY_TURNS: dict[object, str] = {"refusal": "(The model declined to answer.)"}
 
 class AnthropicCodec(ConversationBase):
     """The Messages protocol (``tool_use`` / ``tool_result`` content blocks)."""
+
+    _SETTINGS: ClassVar[Spelling] = {
+        "max_tokens": "max_tokens",
+        "temperature": "temperature",
+        "top_p": "top_p",
+        "stop": ("stop_sequences", sequences),
+        "seed": None,  # Messages takes no seed
+    }
 
     @property
     def name(self) -> Literal["anthropic"]:
@@ -180,14 +191,21 @@ class AnthropicCodec(ConversationBase):
         """One user message holding a ``tool_result`` block per result, in call order, and
         nothing else (the API wants the results first in that message); ``is_error`` only
         on failures. No results, no message.
+
+        The ``content`` of a result with images or files is a list of blocks, in order:
+        ``text``; ``image`` with a ``base64`` or ``url`` source; ``document`` for a PDF
+        (``base64`` or ``url`` source) or a text/plain file (``text`` source), titled by
+        its filename. Other files cannot be carried: a text block says what was left out,
+        and ``ContentLossWarning`` tells the host.
         https://docs.anthropic.com/en/docs/build-with-claude/tool-use/implement-tool-use#handling-tool-use-and-tool-result-content-blocks
+        (``anthropic.types.ToolResultBlockParam``)
         """
         blocks: list[dict[str, Any]] = []
         for r in results:
             block: dict[str, Any] = {
                 "type": "tool_result",
                 "tool_use_id": r.call_id,
-                "content": r.content,
+                "content": _result_content(r) if r.parts else r.content,
             }
             if r.is_error:
                 block["is_error"] = True
@@ -257,7 +275,10 @@ class AnthropicCodec(ConversationBase):
             kwargs["tool_choice"] = self.tool_choice(
                 request.tool_choice, parallel=request.parallel_tool_calls
             )
-        kwargs.update(request.settings)
+        if request.output_tool is not None:
+            schema = request.output_tool["input_schema"]
+            kwargs["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
+        kwargs.update(self.translate_settings(request.settings))
         return kwargs
 
     def parse_reply(self, response: Any) -> ModelReply:
@@ -317,6 +338,23 @@ class AnthropicCodec(ConversationBase):
                 history[-1] = {**history[-1], "content": _blocks(history[-1]) + _blocks(item)}
             else:
                 history.append(item)
+
+    def _starts_turn(self, item: Any, previous: Any) -> bool:
+        """A user message holding something besides ``tool_result`` blocks (a turn merged
+        into the results' message starts there too)."""
+        if not isinstance(item, dict):
+            return False
+        message = cast("dict[str, Any]", item)
+        if message.get("role") != "user":
+            return False
+        content = message.get("content")
+        if not isinstance(content, list):
+            return True
+        kinds = [
+            cast("dict[str, Any]", b).get("type") if isinstance(b, dict) else None
+            for b in cast("list[Any]", content)
+        ]
+        return any(kind != "tool_result" for kind in kinds)
 
     def _history_entry(self, item: Any) -> HistoryEntry:
         """A user message's ``tool_result`` blocks answer their ``tool_use_id``s; an
@@ -532,3 +570,49 @@ def _usage(usage: Any) -> Usage:
 
 
 CODEC = AnthropicCodec()
+
+
+def _result_content(result: ToolResult) -> list[dict[str, Any]]:
+    """The blocks of a ``tool_result`` with images or files (empty texts left out: the API
+    refuses empty text blocks)."""
+    blocks: list[dict[str, Any]] = []
+    lost: list[Media] = []
+    for part in result.parts:
+        if isinstance(part, str):
+            if part:
+                blocks.append({"type": "text", "text": part})
+            continue
+        block = _media_block(part)
+        if block is None:
+            lost.append(part)
+            block = {"type": "text", "text": media.describe(part, left_out=True)}
+        blocks.append(block)
+    report_lost("anthropic", result, lost)
+    return blocks
+
+
+def _media_block(part: Media) -> dict[str, Any] | None:
+    """An ``image`` or ``document`` block for ``part``; ``None`` for a file type a tool
+    result cannot hold."""
+    if isinstance(part, media.Image):
+        return {"type": "image", "source": _source(part)}
+    if part.media_type == "application/pdf":
+        block: dict[str, Any] = {"type": "document", "source": _source(part)}
+    elif part.media_type == "text/plain" and part.data is not None:
+        text = part.data.decode("utf-8", errors="replace")
+        block = {
+            "type": "document",
+            "source": {"type": "text", "media_type": "text/plain", "data": text},
+        }
+    else:
+        return None
+    if part.filename is not None:
+        block["title"] = part.filename
+    return block
+
+
+def _source(part: Media) -> dict[str, Any]:
+    """A ``base64`` source for bytes, a ``url`` source for a link."""
+    if part.inline:
+        return {"type": "base64", "media_type": part.media_type, "data": part.base64()}
+    return {"type": "url", "url": part.url}

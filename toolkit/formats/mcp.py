@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote, urlsplit
 
 from pydantic_core import to_jsonable_python
 
+from toolkit import media
 from toolkit.formats._base import CodecBase
 from toolkit.formats._names import NameRule
 from toolkit.formats._parse import build_call, describe, field, has
@@ -113,15 +115,18 @@ class MCPCodec(CodecBase):
 
         A successful result also carries its value as ``structuredContent``: as it is when
         it serialises to a JSON object, else wrapped as ``{"result": value}``, the same
-        wrapping as ``outputSchema``. Failures carry only the text.
+        wrapping as ``outputSchema`` (an image or file in it is its placeholder text).
+        Failures carry only the text. The content of a result with images or files is, in
+        order: ``text``; ``{"type": "image", "data", "mimeType"}``; a file as an embedded
+        resource ``{"type": "resource", "resource": {"uri", "mimeType", "blob"}}``; an
+        image or file given by link as ``{"type": "resource_link", "uri", "name",
+        "mimeType"}``.
         https://modelcontextprotocol.io/specification/2025-06-18/server/tools#tool-result
         """
         messages: list[dict[str, Any]] = []
         for r in results:
-            message: dict[str, Any] = {
-                "content": [{"type": "text", "text": r.content}],
-                "isError": r.is_error,
-            }
+            content = _content(r) if r.parts else [{"type": "text", "text": r.content}]
+            message: dict[str, Any] = {"content": content, "isError": r.is_error}
             if not r.is_error:
                 value = to_jsonable_python(r.value, fallback=str)
                 message["structuredContent"] = (
@@ -129,6 +134,45 @@ class MCPCodec(CodecBase):
                 )
             messages.append(message)
         return messages
+
+
+def _content(result: ToolResult) -> list[dict[str, Any]]:
+    """A result's parts as MCP content blocks (empty texts left out)."""
+    blocks: list[dict[str, Any]] = []
+    for index, part in enumerate(result.parts):
+        if isinstance(part, str):
+            if part:
+                blocks.append({"type": "text", "text": part})
+        elif not part.inline:
+            blocks.append(
+                {
+                    "type": "resource_link",
+                    "uri": part.url,
+                    "name": _link_name(part),
+                    "mimeType": part.media_type,
+                }
+            )
+        elif isinstance(part, media.Image):
+            blocks.append({"type": "image", "data": part.base64(), "mimeType": part.media_type})
+        else:
+            resource = {"uri": _resource_uri(result, index, part), "mimeType": part.media_type}
+            resource["blob"] = part.base64()
+            blocks.append({"type": "resource", "resource": resource})
+    return blocks
+
+
+def _resource_uri(result: ToolResult, index: int, part: media.File) -> str:
+    """A name for a file the result embeds: unique within the server's results (the call
+    id) and showing the filename when there is one."""
+    name = part.filename or f"part-{index}"
+    return f"toolkit://results/{quote(result.call_id, safe='')}/{quote(name, safe='')}"
+
+
+def _link_name(part: media.Image | media.File) -> str:
+    if isinstance(part, media.File) and part.filename:
+        return part.filename
+    path = urlsplit(part.url or "").path
+    return path.rsplit("/", 1)[-1] or part.KIND
 
 
 CODEC = MCPCodec()

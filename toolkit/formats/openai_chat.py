@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
+from toolkit import media
 from toolkit.formats._base import ConversationBase, HistoryEntry
 from toolkit.formats._dialects import OPENAI_STRICT, parameters_for
+from toolkit.formats._media import Media, filename, text_with_placeholders, uploaded_note
 from toolkit.formats._names import NameRule
 from toolkit.formats._parse import (
     arguments_text,
@@ -24,6 +26,7 @@ from toolkit.formats._parse import (
     token_count,
     unique_ids,
 )
+from toolkit.formats._settings import Spelling
 from toolkit.formats._text_calls import split_text_calls, text_calls, text_of
 from toolkit.model import ModelReply, ReplyStop, StreamDelta, Usage
 
@@ -40,6 +43,17 @@ NAMES = NameRule("a-zA-Z0-9_-", 64)
 
 class OpenAIChatCodec(ConversationBase):
     """The Chat Completions protocol (also spoken by vLLM, SGLang, Together, Baseten...)."""
+
+    # ``max_tokens``, not ``max_completion_tokens``: the servers that speak this protocol
+    # besides OpenAI's (llama.cpp, vLLM, Together...) all read it; OpenAI's reasoning
+    # models want ``max_completion_tokens``, which passes through as it is.
+    _SETTINGS: ClassVar[Spelling] = {
+        "max_tokens": "max_tokens",
+        "temperature": "temperature",
+        "top_p": "top_p",
+        "stop": "stop",
+        "seed": "seed",
+    }
 
     @property
     def name(self) -> Literal["openai"]:
@@ -92,10 +106,29 @@ class OpenAIChatCodec(ConversationBase):
     def result_messages(self, results: Sequence[ToolResult]) -> list[dict[str, Any]]:
         """One ``{"role": "tool", "tool_call_id", "content"}`` message per result.
 
+        Tool messages carry text only. Images (``{"type": "image_url", "image_url":
+        {"url"}}``) and PDFs given as bytes (``{"type": "file", "file": {"filename",
+        "file_data"}}``) go in one user message after all the tool messages (which must
+        follow the assistant message directly), each result's behind a text part naming
+        its call; the tool message holds a placeholder for each. Other files cannot be
+        carried: their placeholder says so, and ``ContentLossWarning`` tells the host.
         https://platform.openai.com/docs/api-reference/chat/create#chat-create-messages
-        (the "Tool message" variant; ``openai.types.chat.ChatCompletionToolMessageParam``)
+        (the "Tool message" variant; ``openai.types.chat.ChatCompletionToolMessageParam``,
+        ``ChatCompletionContentPartParam``)
         """
-        return [{"role": "tool", "tool_call_id": r.call_id, "content": r.content} for r in results]
+        messages: list[dict[str, Any]] = []
+        attached: list[dict[str, Any]] = []
+        for r in results:
+            content = r.content
+            if r.parts:
+                content, carried = text_with_placeholders(self.name, r, _chat_carries)
+                if carried:
+                    attached.append({"type": "text", "text": uploaded_note(r)})
+                    attached.extend(_chat_part(part) for part in carried)
+            messages.append({"role": "tool", "tool_call_id": r.call_id, "content": content})
+        if attached:
+            messages.append({"role": "user", "content": attached})
+        return messages
 
     def user_message(self, text: str) -> dict[str, Any]:
         """``{"role": "user", "content": text}``."""
@@ -137,7 +170,17 @@ class OpenAIChatCodec(ConversationBase):
             kwargs["tool_choice"] = self.tool_choice(request.tool_choice)
             if request.parallel_tool_calls is not None:
                 kwargs["parallel_tool_calls"] = request.parallel_tool_calls
-        kwargs.update(request.settings)
+        if request.output_tool is not None:
+            function = request.output_tool["function"]
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": function["name"],
+                    "schema": function["parameters"],
+                    "strict": bool(function.get("strict")),
+                },
+            }
+        kwargs.update(self.translate_settings(request.settings))
         return kwargs
 
     def parse_reply(self, response: Any) -> ModelReply:
@@ -168,6 +211,11 @@ class OpenAIChatCodec(ConversationBase):
     def stream_assembler(self) -> OpenAIChatStreamAssembler:
         """A fresh assembler for one streamed completion."""
         return OpenAIChatStreamAssembler()
+
+    def _starts_turn(self, item: Any, previous: Any) -> bool:
+        """A user message, unless it follows the tool messages (it then carries their
+        images, the only place Chat Completions takes them)."""
+        return chat_starts_turn(item, previous)
 
     def _history_entry(self, item: Any) -> HistoryEntry:
         """A ``tool`` message answers its ``tool_call_id``; an assistant message makes its
@@ -290,6 +338,31 @@ def chat_history_entry(codec: ToolCodec, item: Any) -> HistoryEntry:
     if role == "assistant" and message.get("tool_calls"):
         return codec.parse_calls(message), set(), False
     return [], set(), False
+
+
+def chat_starts_turn(item: Any, previous: Any) -> bool:
+    """A Chat-Completions-shaped user message opens a turn, unless it follows a ``tool``
+    message (then it carries the results' images)."""
+    if not isinstance(item, dict) or cast("dict[str, Any]", item).get("role") != "user":
+        return False
+    return not (
+        isinstance(previous, dict) and cast("dict[str, Any]", previous).get("role") == "tool"
+    )
+
+
+def _chat_carries(part: Media) -> bool:
+    """Images, and PDFs given as bytes (the API takes no file by link)."""
+    return isinstance(part, media.Image) or (part.media_type == "application/pdf" and part.inline)
+
+
+def _chat_part(part: Media) -> dict[str, Any]:
+    """A user message content part for an image or a PDF."""
+    if isinstance(part, media.Image):
+        return {
+            "type": "image_url",
+            "image_url": {"url": part.data_url() if part.inline else part.url},
+        }
+    return {"type": "file", "file": {"filename": filename(part), "file_data": part.data_url()}}
 
 
 def _usage(usage: Any) -> Usage:

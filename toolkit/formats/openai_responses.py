@@ -8,11 +8,13 @@ attribute (and turned into plain dicts with their ``model_dump``), JSON dicts by
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
+from toolkit import media
 from toolkit.calls import ToolCall
 from toolkit.formats._base import ConversationBase, HistoryEntry
 from toolkit.formats._dialects import OPENAI_STRICT, parameters_for
+from toolkit.formats._media import filename
 from toolkit.formats._names import NameRule
 from toolkit.formats._parse import (
     arguments_text,
@@ -25,6 +27,7 @@ from toolkit.formats._parse import (
     token_count,
     unique_ids,
 )
+from toolkit.formats._settings import Spelling
 from toolkit.model import ModelReply, ReplyStop, StreamDelta, Usage
 
 if TYPE_CHECKING:
@@ -40,6 +43,14 @@ NAMES = NameRule("a-zA-Z0-9_-", 64)
 
 class OpenAIResponsesCodec(ConversationBase):
     """The Responses protocol (``function_call`` / ``function_call_output`` items)."""
+
+    _SETTINGS: ClassVar[Spelling] = {
+        "max_tokens": "max_output_tokens",
+        "temperature": "temperature",
+        "top_p": "top_p",
+        "stop": None,  # the Responses API has no stop sequences
+        "seed": None,
+    }
 
     @property
     def name(self) -> Literal["openai-responses"]:
@@ -106,11 +117,20 @@ class OpenAIResponsesCodec(ConversationBase):
     def result_messages(self, results: Sequence[ToolResult]) -> list[dict[str, Any]]:
         """One ``{"type": "function_call_output", "call_id", "output"}`` input item per result.
 
+        The ``output`` of a result with images or files is a list, in order:
+        ``{"type": "input_text", "text"}``, ``{"type": "input_image", "image_url"}`` (a
+        data URL or the link) and ``{"type": "input_file", "filename", "file_data"}`` (a
+        data URL) or ``{"type": "input_file", "file_url"}``.
         https://platform.openai.com/docs/guides/function-calling (Responses tab);
-        ``openai.types.responses.response_input_param.FunctionCallOutput``
+        ``openai.types.responses.response_input_param.FunctionCallOutput`` and
+        ``ResponseFunctionCallOutputItemParam``
         """
         return [
-            {"type": "function_call_output", "call_id": r.call_id, "output": r.content}
+            {
+                "type": "function_call_output",
+                "call_id": r.call_id,
+                "output": _output(r.parts) if r.parts else r.content,
+            }
             for r in results
         ]
 
@@ -174,7 +194,17 @@ class OpenAIResponsesCodec(ConversationBase):
             kwargs["tool_choice"] = self.tool_choice(request.tool_choice)
             if request.parallel_tool_calls is not None:
                 kwargs["parallel_tool_calls"] = request.parallel_tool_calls
-        kwargs.update(request.settings)
+        if request.output_tool is not None:
+            tool = request.output_tool
+            kwargs["text"] = {
+                "format": {
+                    "type": "json_schema",
+                    "name": tool["name"],
+                    "schema": tool["parameters"],
+                    "strict": bool(tool.get("strict")),
+                }
+            }
+        kwargs.update(self.translate_settings(request.settings))
         return kwargs
 
     def parse_reply(self, response: Any) -> ModelReply:
@@ -230,6 +260,13 @@ class OpenAIResponsesCodec(ConversationBase):
     def stream_assembler(self) -> OpenAIResponsesStreamAssembler:
         """A fresh assembler for one streamed response."""
         return OpenAIResponsesStreamAssembler()
+
+    def _starts_turn(self, item: Any, previous: Any) -> bool:
+        """A user message item (``{"role": "user", ...}``, typed ``message`` or not)."""
+        if not isinstance(item, dict):
+            return False
+        entry = cast("dict[str, Any]", item)
+        return entry.get("role") == "user" and entry.get("type", "message") == "message"
 
     def _history_entry(self, item: Any) -> HistoryEntry:
         """A ``function_call_output`` answers its ``call_id``; a ``function_call`` item
@@ -376,3 +413,22 @@ class OpenAIResponsesStreamAssembler:
 
 
 CODEC = OpenAIResponsesCodec()
+
+
+def _output(parts: Sequence[media.Part]) -> list[dict[str, Any]]:
+    """A result's parts as ``function_call_output`` content (empty texts left out)."""
+    items: list[dict[str, Any]] = []
+    for part in parts:
+        if isinstance(part, str):
+            if part:
+                items.append({"type": "input_text", "text": part})
+        elif isinstance(part, media.Image):
+            url = part.data_url() if part.inline else part.url
+            items.append({"type": "input_image", "image_url": url})
+        elif part.inline:
+            items.append(
+                {"type": "input_file", "filename": filename(part), "file_data": part.data_url()}
+            )
+        else:
+            items.append({"type": "input_file", "file_url": part.url})
+    return items

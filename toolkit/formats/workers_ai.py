@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
 
 from toolkit.errors import ModelError
 from toolkit.formats._base import ConversationBase, HistoryEntry
 from toolkit.formats._dialects import WORKERS_AI, parameters_for
+from toolkit.formats._media import text_with_placeholders
 from toolkit.formats._names import NameRule
 from toolkit.formats._parse import (
     arguments_text,
@@ -28,8 +29,9 @@ from toolkit.formats._parse import (
     token_count,
     unique_ids,
 )
+from toolkit.formats._settings import Spelling
 from toolkit.formats._text_calls import split_text_calls, text_calls
-from toolkit.formats.openai_chat import chat_history_entry
+from toolkit.formats.openai_chat import chat_history_entry, chat_starts_turn
 from toolkit.model import ModelReply, StreamDelta, Usage
 
 if TYPE_CHECKING:
@@ -49,6 +51,14 @@ class WorkersAICodec(ConversationBase):
     ``$ref``s are inlined (except recursive ones): the schema lands in a prompt, and small
     models follow an inline schema far better than a reference.
     """
+
+    _SETTINGS: ClassVar[Spelling] = {
+        "max_tokens": "max_tokens",
+        "temperature": "temperature",
+        "top_p": "top_p",
+        "stop": None,  # the text-generation models' input schema has no stop sequences
+        "seed": "seed",
+    }
 
     @property
     def name(self) -> Literal["workers-ai"]:
@@ -106,9 +116,12 @@ class WorkersAICodec(ConversationBase):
         embedded function calling sends them); ``tool_call_id`` is in the models' input
         schema and required by some (Mistral), e.g.
         https://developers.cloudflare.com/workers-ai/models/mistral-small-3.1-24b-instruct/
+
+        The models take text only: an image or file a tool returned is a placeholder that
+        says it was left out, and ``ContentLossWarning`` tells the host.
         """
         return [
-            {"role": "tool", "name": r.name, "tool_call_id": r.call_id, "content": r.content}
+            {"role": "tool", "name": r.name, "tool_call_id": r.call_id, "content": _result_text(r)}
             for r in results
         ]
 
@@ -159,7 +172,12 @@ class WorkersAICodec(ConversationBase):
                 if not tools:
                     raise ValueError(f"workers-ai: tool_choice names {choice!r}, not in tools")
             body["tools"] = tools
-        body.update(request.settings)
+        if request.output_tool is not None:
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": request.output_tool["parameters"],
+            }
+        body.update(self.translate_settings(request.settings))
         return body
 
     def parse_reply(self, response: Any) -> ModelReply:
@@ -204,6 +222,10 @@ class WorkersAICodec(ConversationBase):
     def stream_assembler(self) -> WorkersAIStreamAssembler:
         """A fresh assembler for one streamed reply."""
         return WorkersAIStreamAssembler()
+
+    def _starts_turn(self, item: Any, previous: Any) -> bool:
+        """As in Chat Completions: a user message not following tool messages."""
+        return chat_starts_turn(item, previous)
 
     def _history_entry(self, item: Any) -> HistoryEntry:
         """As in Chat Completions: ``tool`` messages answer, an assistant message calls."""
@@ -386,3 +408,14 @@ def _calls_as_text(calls: Sequence[ToolCall]) -> str:
 
 
 CODEC = WorkersAICodec()
+
+
+def _result_text(result: ToolResult) -> str:
+    """A result's text; an image or file in it is reported left out."""
+    if not result.parts:
+        return result.content
+    return text_with_placeholders("workers-ai", result, _carries_none)[0]
+
+
+def _carries_none(part: object) -> bool:
+    return False

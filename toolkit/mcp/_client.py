@@ -12,10 +12,12 @@
   server's (made legal where it is not), prefixed with the server's name where two
   servers (or a tool already in the registry) share it; each format's own spelling and
   the way back are the registry's, as for every tool.
-- A call returns the server's ``CallToolResult``; the model reads its text (images,
-  audio and binary resources described in words). ``isError`` results, protocol errors,
-  output that breaks the tool's ``outputSchema`` and a server that stops are error
-  results naming the server. A server that stopped is started again at the next call.
+- A call returns the server's ``CallToolResult`` (the result's ``value``); its text is the
+  model's, and its images and binary resources become ``Image`` and ``File`` parts of the
+  result, which the runner forwards in the model's protocol (audio, resource links, and
+  images or blobs toolkit cannot take are described in words). ``isError`` results,
+  protocol errors, output that breaks the tool's ``outputSchema`` and a server that stops
+  are error results naming the server. A server that stopped is started again at the next call.
 - ``notifications/tools/list_changed`` re-lists that server's tools into the registry.
 """
 
@@ -34,6 +36,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TextIO, TypeVar, cast
+from urllib.parse import urlsplit
 
 import anyio
 import httpx2
@@ -44,9 +47,11 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import (
     CONNECTION_CLOSED,
     AudioContent,
+    BlobResourceContents,
     CallToolRequest,
     CallToolRequestParams,
     CallToolResult,
+    ContentBlock,
     EmbeddedResource,
     ImageContent,
     TextContent,
@@ -61,6 +66,7 @@ from toolkit._execution import run_on_loop
 from toolkit._json_schema import normalise, value_validator
 from toolkit.errors import ToolDefinitionError, ToolError
 from toolkit.formats import FORMATS
+from toolkit.media import File, Image, Part
 from toolkit.registry import Registry
 from toolkit.schema import name_problem, namespace_problem, namespaced
 from toolkit.tool import Tool, ToolAnnotations
@@ -535,7 +541,9 @@ class _Connection:
             owner=f"tool {remote!r} of MCP server {self.name!r}",
             strict=owner.strict,
             timeout=owner.timeout,
-            serializer=_text_of,
+            # The serializer may give parts as well as a text (the registry takes both);
+            # Tool's annotation says text only.
+            serializer=cast("Callable[[Any], str]", _result_of),
             annotations=listed.annotations,
         )
 
@@ -800,30 +808,69 @@ def _format_problems(made: Tool[..., Any]) -> list[str]:
 # -- results ---------------------------------------------------------------------------------------
 
 
+def _result_of(result: Any) -> str | tuple[Part, ...]:
+    """What the model receives of a server's result: its text, or, when it holds images or
+    binary resources toolkit can take, its parts in order (texts, ``Image``, ``File``)."""
+    if not isinstance(result, CallToolResult):
+        return str(result)
+    parts: list[Part] = []
+    found = False
+    for block in result.content:
+        media = _media_of(block)
+        if media is None:
+            parts.append(_block_text(block))
+        else:
+            parts.append(media)
+            found = True
+    if not found:
+        return _text_of(result)
+    return tuple(parts)
+
+
+def _media_of(block: Any) -> Image | File | None:
+    """An image or a binary resource as an ``Image`` or ``File``, checked as any other: a
+    type, a size or base64 toolkit refuses leaves the block to be described in words."""
+    try:
+        if isinstance(block, ImageContent):
+            return Image(url=f"data:{block.mime_type};base64,{block.data}")
+        if isinstance(block, EmbeddedResource) and isinstance(block.resource, BlobResourceContents):
+            item = block.resource
+            url = f"data:{item.mime_type or 'application/octet-stream'};base64,{item.blob}"
+            name = Path(urlsplit(item.uri).path).name or None
+            try:
+                return File(url=url, filename=name)
+            except ValueError:
+                return File(url=url)  # a name File refuses (too long, control characters)
+    except ValueError:
+        return None
+    return None
+
+
 def _text_of(result: Any) -> str:
     """What the model reads of a server's result: its text, and its other parts in words."""
     if not isinstance(result, CallToolResult):
         return str(result)
-    parts: list[str] = []
-    for block in result.content:
-        if isinstance(block, TextContent):
-            parts.append(block.text)
-        elif isinstance(block, (ImageContent, AudioContent)):
-            kind = "image" if isinstance(block, ImageContent) else "audio"
-            parts.append(f"[{kind}: {block.mime_type}, {_decoded_size(block.data):,} bytes]")
-        elif isinstance(block, EmbeddedResource):
-            item = block.resource
-            media = item.mime_type or "unknown type"
-            if isinstance(item, TextResourceContents):
-                parts.append(f"[resource {item.uri} ({media})]\n{item.text}")
-            else:
-                size = _decoded_size(getattr(item, "blob", ""))
-                parts.append(f"[resource {item.uri}: {media}, {size:,} bytes]")
-        else:  # a ResourceLink, the one kind left
-            parts.append(f"[resource link {block.uri}: {block.name}]")
+    parts = [_block_text(block) for block in result.content]
     if not parts and result.structured_content is not None:
         return json.dumps(result.structured_content, ensure_ascii=False)
     return "\n".join(parts)
+
+
+def _block_text(block: ContentBlock) -> str:
+    """One content block as text: a text as it is, anything else in words."""
+    if isinstance(block, TextContent):
+        return block.text
+    if isinstance(block, (ImageContent, AudioContent)):
+        kind = "image" if isinstance(block, ImageContent) else "audio"
+        return f"[{kind}: {block.mime_type}, {_decoded_size(block.data):,} bytes]"
+    if isinstance(block, EmbeddedResource):
+        item = block.resource
+        media = item.mime_type or "unknown type"
+        if isinstance(item, TextResourceContents):
+            return f"[resource {item.uri} ({media})]\n{item.text}"
+        size = _decoded_size(getattr(item, "blob", ""))
+        return f"[resource {item.uri}: {media}, {size:,} bytes]"
+    return f"[resource link {block.uri}: {block.name}]"  # a ResourceLink, the one kind left
 
 
 def _decoded_size(data: str) -> int:

@@ -51,6 +51,7 @@ from pydantic_core import to_jsonable_python
 from toolkit import __version__
 from toolkit.calls import ToolCall, ToolResult
 from toolkit.context import Context
+from toolkit.formats import get_format
 from toolkit.registry import Registry
 from toolkit.schema import return_json_schema
 from toolkit.tool import Tool
@@ -186,9 +187,10 @@ class _Tools:
     def _answer(
         self, found: Tool[..., Any] | None, result: ToolResult, hide: Callable[[str], str] | None
     ) -> CallToolResult:
-        """The model's text, and the value as structured content when the tool has an
-        ``outputSchema`` (wrapped as that schema wraps it)."""
-        content: list[ContentBlock] = [TextContent(text=result.content)]
+        """The model's text (with its images and files, as the MCP codec writes them), and
+        the value as structured content when the tool has an ``outputSchema`` (wrapped as
+        that schema wraps it)."""
+        content = _content(result)
         if result.is_error or found is None:
             return CallToolResult(content=content, is_error=result.is_error)
         wrapped = self._wrapped(found)
@@ -224,6 +226,15 @@ class _Tools:
         if found is None or not found.secrets:
             return None
         return self.registry.secret_hider(found.secrets)
+
+
+def _content(result: ToolResult) -> list[ContentBlock]:
+    """The content blocks of a result: its text, or its parts (texts, ``ImageContent``,
+    embedded resources, resource links) as the MCP codec writes them."""
+    if not result.parts:
+        return [TextContent(text=result.content)]
+    [message] = get_format("mcp").result_messages([result])
+    return CallToolResult.model_validate({"content": message["content"]}).content
 
 
 def _hidden(value: Any, hide: Callable[[str], str]) -> Any:

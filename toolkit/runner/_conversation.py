@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, Generic, cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -13,7 +13,7 @@ from toolkit.model import ToolChoice
 from toolkit.runner._events import Event
 from toolkit.runner._limits import Limits
 from toolkit.runner._runner import Decisions, Prompt, Runner
-from toolkit.runner._state import PendingApproval, RunResult, load_state
+from toolkit.runner._state import OutputT, PendingApproval, RunResult, load_state
 from toolkit.runner._store import ConversationStore, message_digest
 
 __all__ = ["Conversation"]
@@ -27,7 +27,7 @@ class _ConversationState(BaseModel):
     messages: list[dict[str, Any]]
 
 
-class Conversation:
+class Conversation(Generic[OutputT]):
     """A conversation across user turns: each ``send`` continues the same history.
 
     The history is kept in the provider's native format in ``messages``. ``to_json`` and
@@ -45,7 +45,7 @@ class Conversation:
 
     def __init__(
         self,
-        runner: Runner,
+        runner: Runner[OutputT],
         messages: Iterable[Any] = (),
         *,
         store: ConversationStore | None = None,
@@ -77,7 +77,7 @@ class Conversation:
         tool_choice: ToolChoice | None = None,
         limits: Limits | None = None,
         settings: Mapping[str, Any] | None = None,
-    ) -> RunResult:
+    ) -> RunResult[OutputT]:
         """Run the next user turn (sync backend); see ``Runner.run`` for the options."""
         try:
             return self.runner.run(
@@ -97,7 +97,7 @@ class Conversation:
         tool_choice: ToolChoice | None = None,
         limits: Limits | None = None,
         settings: Mapping[str, Any] | None = None,
-    ) -> RunResult:
+    ) -> RunResult[OutputT]:
         """Run the next user turn (async backend)."""
         try:
             return await self.runner.run_async(
@@ -138,7 +138,7 @@ class Conversation:
         )
         return events if self.store is None else self._saved_after_async(events)
 
-    def resume(self, pending: PendingApproval | str, decisions: Decisions) -> RunResult:
+    def resume(self, pending: PendingApproval | str, decisions: Decisions) -> RunResult[OutputT]:
         """Continue this conversation's paused run (see ``Runner.resume``); the pause is
         claimed in the store the conversation saves to or was loaded from, when it has one."""
         try:
@@ -148,7 +148,9 @@ class Conversation:
         finally:
             self._autosave()
 
-    async def resume_async(self, pending: PendingApproval | str, decisions: Decisions) -> RunResult:
+    async def resume_async(
+        self, pending: PendingApproval | str, decisions: Decisions
+    ) -> RunResult[OutputT]:
         """The async twin of ``resume``."""
         try:
             return await self.runner.resume_async(
@@ -156,6 +158,32 @@ class Conversation:
             )
         finally:
             self._autosave()
+
+    def rollback(self, turns: int = 1) -> list[Any]:
+        """Remove the last ``turns`` user turns (each user message and everything after it)
+        and return the removed messages; saved at once when the conversation autosaves.
+
+        ```python
+        chat.send("Summarise the log")   # the answer went wrong
+        chat.rollback()                  # as if that turn never happened
+        ```
+
+        Raises:
+            ValueError: ``turns`` is not positive, or the history has fewer user turns.
+        """
+        given = cast("object", turns)
+        if isinstance(given, bool) or not isinstance(given, int) or turns < 1:
+            raise ValueError(f"turns must be a whole number of at least 1, got {turns!r}")
+        starts = self.runner.codec.turn_starts(self.messages)
+        if len(starts) < turns:
+            raise ValueError(
+                f"cannot roll back {turns} turn(s): the history has {len(starts)} user turn(s)"
+            )
+        cut = starts[-turns]
+        removed = self.messages[cut:]
+        del self.messages[cut:]
+        self._autosave()
+        return removed
 
     # -- JSON -----------------------------------------------------------------------------------
 
@@ -165,7 +193,7 @@ class Conversation:
         return state.model_dump_json()
 
     @classmethod
-    def from_json(cls, text: str | bytes, *, runner: Runner) -> Conversation:
+    def from_json(cls, text: str | bytes, *, runner: Runner[OutputT]) -> Conversation[OutputT]:
         """A conversation restored from ``to_json`` output, continued with ``runner``.
 
         Raises:

@@ -7,6 +7,7 @@ the runner wrote itself: a refusal, a denial, an interruption) is a ``ToolResult
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from toolkit.calls import ToolCall, ToolResult
 from toolkit.model import Step
@@ -15,6 +16,7 @@ from toolkit.runner._state import RunResult
 __all__ = [
     "ArgumentsDelta",
     "Event",
+    "PartialOutput",
     "RunFinished",
     "StepFinished",
     "TextDelta",
@@ -48,6 +50,15 @@ class ArgumentsDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class PartialOutput:
+    """The typed answer so far (``Runner(output_type=...)``), parsed from the JSON streamed
+    until now: plain dicts and lists, not yet validated, fields still missing. The answer
+    itself, validated, is ``RunFinished.result.output``."""
+
+    data: Any
+
+
+@dataclass(frozen=True, slots=True)
 class ToolCallComplete:
     """A call as the model finished it, about to be validated and run (or refused)."""
 
@@ -72,13 +83,14 @@ class StepFinished:
 class RunFinished:
     """The run ended; ``result`` is what ``run`` would have returned."""
 
-    result: RunResult
+    result: RunResult[Any]
 
 
 Event = (
     TextDelta
     | ToolCallStarted
     | ArgumentsDelta
+    | PartialOutput
     | ToolCallComplete
     | ToolResultEvent
     | StepFinished

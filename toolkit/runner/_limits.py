@@ -24,6 +24,9 @@ class Limits:
             run execute thousands of calls at once).
         max_repeats: How often the same tool may run with the same arguments; the next
             repeat is refused with a message to the model, and one more ends the run.
+        max_retries: Failed calls of one tool that the model may try again, per run: a
+            call whose arguments fail validation, or whose tool raises ``toolkit.Retry``,
+            uses one; the failure past it ends the run (``stop_reason == "max_retries"``).
         deadline: Seconds the run may take, enforced while a request or a tool is still
             running (``None``: no limit).
         token_budget: Input plus output tokens in one run, checked before each request
@@ -36,6 +39,7 @@ class Limits:
     max_tool_calls: int | None = 256
     max_calls_per_reply: int = 64
     max_repeats: int = 3
+    max_retries: int = 3
     deadline: float | None = None
     token_budget: int | None = None
     tool_timeout: float | None = 60.0
@@ -47,7 +51,7 @@ class Limits:
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError(f"Limits.{field.name} must be a number, got {value!r}")
-            least = 0 if field.name in ("max_repeats", "max_tool_calls") else 1
+            least = 0 if field.name in ("max_repeats", "max_tool_calls", "max_retries") else 1
             if field.name in ("deadline", "tool_timeout"):
                 if not value > 0:
                     raise ValueError(f"Limits.{field.name} must be positive, got {value!r}")

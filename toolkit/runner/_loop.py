@@ -9,7 +9,9 @@ the history (appending, finding and answering open calls) and writes result mess
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import dataclasses
 import hashlib
 import json
 import time
@@ -21,7 +23,9 @@ from toolkit import _feedback
 from toolkit.calls import CallError, ErrorKind, ToolCall, ToolResult
 from toolkit.formats import ConversationCodec
 from toolkit.model import ModelReply, ModelRequest, Step, StopReason, ToolChoice
+from toolkit.runner._history import HistoryPolicy
 from toolkit.runner._limits import Limits
+from toolkit.runner._output import OUTPUT_TOOL, Output
 from toolkit.runner._state import (
     Approve,
     Decision,
@@ -29,6 +33,8 @@ from toolkit.runner._state import (
     PendingApproval,
     Progress,
     RunResult,
+    RunState,
+    explain,
 )
 
 __all__ = [
@@ -37,6 +43,7 @@ __all__ = [
     "CallModel",
     "Effect",
     "LoopSettings",
+    "Offer",
     "RunCalls",
     "StepDone",
     "close_open_calls",
@@ -55,11 +62,13 @@ class CallModel:
 class RunCalls:
     """Effect: run these calls, each given ``timeout`` seconds when neither its tool nor
     the registry sets a timeout, and all ending within ``deadline`` seconds (``None``: no
-    limit); send back one ``ToolResult`` per call, in order."""
+    limit); send back one ``ToolResult`` per call, in order. ``output``: check these final
+    answers with the output's own registry instead."""
 
     calls: tuple[ToolCall, ...]
     timeout: float | None
     deadline: float | None
+    output: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,10 +110,31 @@ class LoopSettings:
     settings: Mapping[str, Any]
     limits: Limits
     needs_approval: Callable[[str], bool] = lambda name: False
+    request_timeout: float | None = None
+    offer: Callable[[RunState], Offer] | None = None
+    history_policy: HistoryPolicy | None = None
+    context: Any = None
+    output: Output | None = None
+    output_tools: Sequence[Mapping[str, Any]] = ()  # the final_answer tool, in tool mode
+    output_tool: Mapping[str, Any] | None = None  # the structure asked for, native mode
     clock: Callable[[], float] = time.monotonic
 
 
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """The tools of one request: their definitions, and the names calls may use."""
+
+    definitions: Sequence[Mapping[str, Any]]
+    names: tuple[str, ...]
+    offered: Callable[[str], bool]
+
+
 _Loop = Generator[Effect, Any, RunResult]
+
+_TEXT: Any = object()  # a run's output is its text (no output type)
+
+_RETRIED = frozenset({"invalid_json", "invalid_arguments", "retry"})
+"""The failures a model is expected to correct by calling again (``Limits.max_retries``)."""
 
 _ENDS: dict[str, StopReason] = {
     "refusal": "refusal",
@@ -119,14 +149,21 @@ def run_loop(
     config: LoopSettings,
     *,
     resume: tuple[Paused, Sequence[Decision]] | None = None,
+    rollback_to: int | None = None,
 ) -> _Loop:
     """Drive one user turn to its end (or to an approval pause).
 
     ``history`` is changed in place (so a conversation keeps what happened, even when a
     driver fails half-way); ``first_new`` is where this run's messages start in it.
-    ``resume`` continues a paused step with one decision per awaiting call. However the
-    generator ends (returned, raised into, or closed), every call in ``history`` has a
-    result, except the ones a pause leaves waiting.
+    ``resume`` continues a paused step with one decision per awaiting call.
+
+    A turn is never kept half-done. When a model request fails (the provider refused it, a
+    request hook raised), ``history`` is cut back to ``rollback_to`` (its length before the
+    turn) when given: what made the request fail (a huge result, a broken message) is
+    most likely in this turn, and keeping it would make every later turn fail too. When
+    anything else ends the generator (a tool interrupted, a hook of the calls raised, a
+    consumer that stopped streaming), the calls left open are answered as interrupted and
+    the turn is kept as far as it went, so the model learns what ran.
     """
     codec = config.codec
     known: dict[str, ToolResult] = {}  # results of the step in progress, by call id
@@ -137,7 +174,9 @@ def run_loop(
             paused, decisions = resume
             progress = paused.progress
             yield from _settle(history, config, progress, paused, decisions=decisions, known=known)
-        return (yield from _steps(history, first_new, config, progress, known))
+        return (
+            yield from _steps(history, first_new, config, progress, known, rollback_to=rollback_to)
+        )
     except BaseException:
         close_open_calls(history, codec, known)
         raise
@@ -149,33 +188,54 @@ def _steps(
     config: LoopSettings,
     progress: Progress,
     known: dict[str, ToolResult],
+    *,
+    rollback_to: int | None,
 ) -> _Loop:
     codec, limits = config.codec, config.limits
     ending: StopReason | None = None
     while True:
         stop = ending or _limit_reached(config, progress)
         if stop is not None:
-            return _result(history, first_new, progress, stop)
+            return _result(history, first_new, progress, stop, limits=limits)
         step_started = config.clock()
+        offer = None
+        if config.offer is not None:
+            state = RunState(
+                messages=history,
+                steps=tuple(progress.steps),
+                usage=progress.usage,
+                context=config.context,
+            )
+            offer = config.offer(state)
+        policy = config.history_policy
+        tools = config.tools if offer is None else offer.definitions
+        if config.output_tools:
+            tools = [*tools, *config.output_tools]
         request = ModelRequest(
             model=config.model,
-            messages=list(history),
+            messages=list(history) if policy is None else policy.view(history, codec),
             system=config.system,
-            tools=config.tools,
+            tools=tools,
+            output_tool=config.output_tool,
             tool_choice=progress.tool_choice,
             parallel_tool_calls=config.parallel_tool_calls,
             settings=config.settings,
-            timeout=_remaining(config, progress),
+            timeout=_request_timeout(config, progress),
         )
         try:
             reply: ModelReply = yield CallModel(request)
-        except Exception:
+        except Exception as error:
             if _remaining(config, progress) == 0:
-                return _result(history, first_new, progress, "deadline")
+                return _result(history, first_new, progress, "deadline", limits=limits)
+            if config.request_timeout is not None and _is_timeout(error):
+                return _result(history, first_new, progress, "timeout", limits=limits)
+            if rollback_to is not None:
+                del history[rollback_to:]
             raise
         codec.append_messages(history, reply.message)
         progress.usage = progress.usage + reply.usage
-        progress.text = reply.text
+        if reply.text:
+            progress.text = reply.text  # what the model last said, kept past a calls-only reply
         calls = reply.calls
 
         if not calls:
@@ -183,7 +243,28 @@ def _steps(
             yield StepDone(progress.steps[-1])
             if reply.stop == "pause":
                 continue  # Anthropic pause_turn: send the conversation back as it is
-            return _result(history, first_new, progress, _ENDS.get(reply.stop, "end"))
+            end = _ENDS.get(reply.stop, "end")
+            output = config.output
+            if output is None or end != "end":
+                return _result(history, first_new, progress, end, limits=limits)
+            # A typed answer given as text (native mode), or text where a final_answer
+            # call was expected: checked like the call's arguments.
+            given = ToolCall(id=f"{OUTPUT_TOOL}_text", name=OUTPUT_TOOL, arguments=reply.text)
+            [checked] = yield RunCalls((given,), None, None, output=True)
+            if not checked.is_error:
+                return _result(
+                    history, first_new, progress, "end", limits=limits, output=checked.value
+                )
+            progress.retries[OUTPUT_TOOL] = progress.retries.get(OUTPUT_TOOL, 0) + 1
+            problem = checked.content
+            if output.native and checked.error is not None:
+                if checked.error.kind == "invalid_json":
+                    problem = "Your reply is not valid JSON."
+                elif checked.error.kind == "invalid_arguments":
+                    problem = problem.replace(f"arguments for {OUTPUT_TOOL}", "reply")
+            correction = _feedback.output_invalid(problem, OUTPUT_TOOL, native=output.native)
+            codec.append_messages(history, codec.user_message(correction))
+            continue
 
         if progress.tool_choice not in ("auto", "none"):
             progress.tool_choice = "auto"  # a forced choice was honoured: never force it twice
@@ -195,6 +276,8 @@ def _steps(
             refusal = _refused(
                 call, index, reply, limits=limits, calls_so_far=made, seen=progress.seen
             )
+            if refusal is None and offer is not None and not offer.offered(call.name):
+                refusal = _feedback.not_offered(call.name, offer.names), None
             if refusal is None:
                 to_run.append(index)
             else:
@@ -202,6 +285,25 @@ def _steps(
                 results[index] = _error_result(call, message, "refused")
                 known[call.id] = results[index]  # pyright: ignore[reportArgumentType]
                 ending = ending or reason
+        final: ToolResult | None = None
+        answers = [i for i in to_run if config.output and config.output.is_call(calls[i].name)]
+        if answers:
+            first, *others = answers
+            [checked] = yield RunCalls((calls[first],), None, None, output=True)
+            to_run = [i for i in to_run if i not in answers]
+            for index in others:
+                results[index] = _error_result(calls[index], _feedback.output_once(), "refused")
+            if checked.is_error:
+                results[first] = checked
+            else:
+                final = checked
+                results[first] = dataclasses.replace(checked, content="Final answer received.")
+                for index in to_run:
+                    message = _feedback.output_ended_run()
+                    results[index] = _error_result(calls[index], message, "refused")
+                to_run = []
+            for index in answers:
+                known[calls[index].id] = results[index]  # pyright: ignore[reportArgumentType]
         awaiting = [i for i in to_run if config.needs_approval(calls[i].name)]
         ready = [i for i in to_run if i not in awaiting]
         paused = Paused(
@@ -216,7 +318,9 @@ def _steps(
             if answer is None:
                 pending = PendingApproval.of(codec.name, history, paused)
                 known.clear()  # the pause keeps them; resuming writes them
-                return _result(history, first_new, progress, "approval_required", pending)
+                return _result(
+                    history, first_new, progress, "approval_required", pending, limits=limits
+                )
             decisions = answer
         yield from _settle(
             history,
@@ -227,6 +331,8 @@ def _steps(
             known=known,
             step_started=step_started,
         )
+        if final is not None:
+            return _result(history, first_new, progress, "end", limits=limits, output=final.value)
 
 
 def _settle(
@@ -259,7 +365,11 @@ def _settle(
             results[index] = _error_result(calls[index], decision.message, "vetoed")
             known[calls[index].id] = results[index]  # pyright: ignore[reportArgumentType]
     yield from _run_calls(config, progress, calls, results=results, indices=approved, known=known)
-    done = tuple(r for r in results if r is not None)
+    policy = config.history_policy
+    done = tuple(r if policy is None else policy.clip(r) for r in results if r is not None)
+    for result in done:
+        if result.error is not None and result.error.kind in _RETRIED:
+            progress.retries[result.name] = progress.retries.get(result.name, 0) + 1
     yield Answered(done)
     config.codec.append_messages(history, config.codec.result_messages(done))
     known.clear()
@@ -299,8 +409,14 @@ def _result(
     progress: Progress,
     reason: StopReason,
     pending: PendingApproval | None = None,
+    *,
+    limits: Limits,
+    output: Any = _TEXT,
 ) -> RunResult:
+    if output is _TEXT:  # without an output type, the answer is the text
+        output = progress.text if reason == "end" else None
     return RunResult(
+        output=output,
         text=progress.text,
         messages=history,
         new_messages=history[first_new:],
@@ -308,7 +424,26 @@ def _result(
         usage=progress.usage,
         stop_reason=reason,
         pending=pending,
+        explanation=explain(reason, limits),
     )
+
+
+def _request_timeout(config: LoopSettings, progress: Progress) -> float | None:
+    """Seconds the next request may take: its own timeout, within the run's deadline."""
+    remaining = _remaining(config, progress)
+    own = config.request_timeout
+    if remaining is None or own is None:
+        return own if remaining is None else remaining
+    return min(own, remaining)
+
+
+def _is_timeout(error: BaseException) -> bool:
+    """Whether a request failed by running out of time: asyncio's cancellation at the
+    timeout, or a client's own timeout error (``openai.APITimeoutError``,
+    ``httpx.TimeoutException``...: read by name, so no SDK is imported)."""
+    if isinstance(error, (TimeoutError, concurrent.futures.TimeoutError)):
+        return True
+    return any("Timeout" in kind.__name__ for kind in type(error).__mro__)
 
 
 def _remaining(config: LoopSettings, progress: Progress) -> float | None:
@@ -327,6 +462,8 @@ def _limit_reached(config: LoopSettings, progress: Progress) -> StopReason | Non
         return "deadline"
     if limits.token_budget is not None and progress.usage.total_tokens >= limits.token_budget:
         return "token_budget"
+    if any(count > limits.max_retries for count in progress.retries.values()):
+        return "max_retries"
     return None
 
 

@@ -24,7 +24,9 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Generic, Literal, cast
+
+import pydantic_core
 
 from toolkit.backends import model_for
 from toolkit.calls import ToolCall, ToolResult
@@ -37,11 +39,13 @@ from toolkit.model import (
     StreamDelta,
     SyncModel,
     ToolChoice,
+    check_settings,
 )
 from toolkit.registry import Registry
 from toolkit.runner._events import (
     ArgumentsDelta,
     Event,
+    PartialOutput,
     RunFinished,
     StepFinished,
     TextDelta,
@@ -49,6 +53,7 @@ from toolkit.runner._events import (
     ToolCallStarted,
     ToolResultEvent,
 )
+from toolkit.runner._history import HistoryPolicy
 from toolkit.runner._limits import Limits
 from toolkit.runner._loop import (
     Answered,
@@ -56,16 +61,20 @@ from toolkit.runner._loop import (
     CallModel,
     Effect,
     LoopSettings,
+    Offer,
     RunCalls,
     close_open_calls,
     run_loop,
 )
+from toolkit.runner._output import Output, OutputMode, check_mode, output_for
 from toolkit.runner._state import (
     Approve,
     Decision,
     Deny,
+    OutputT,
     PendingApproval,
     RunResult,
+    RunState,
     claim_in_process,
 )
 from toolkit.tool import Tool
@@ -73,6 +82,7 @@ from toolkit.tool import Tool
 if TYPE_CHECKING:
     from toolkit.runner._conversation import Conversation
     from toolkit.runner._store import ConversationStore
+    from toolkit.tool_search import ToolSearch
 
 __all__ = ["ApprovalPolicy", "Approver", "DecisionKey", "Decisions", "Prompt", "Runner"]
 
@@ -109,7 +119,7 @@ def _needs_approval(registry: Registry, policy: ApprovalPolicy, name: str) -> bo
     return policy == "destructive" and hints is not None and hints.destructive is True
 
 
-class Runner:
+class Runner(Generic[OutputT]):
     """Runs tool conversations: send, execute the calls, send the results, until an answer.
 
     Args:
@@ -127,7 +137,10 @@ class Runner:
         parallel_tool_calls: Allow several calls per reply (``None``: provider default).
         strict: Render tool definitions in strict mode (``None``: each tool's own setting).
         limits: When a run stops or refuses calls (``Limits()``: the defaults).
-        settings: Other request settings passed through (``temperature``, ``max_tokens``...).
+        settings: Model settings for every request: the neutral ones of
+            ``toolkit.ModelSettings`` (``max_tokens``, ``temperature``, ``top_p``, ``stop``,
+            ``seed``, ``timeout``), which each backend writes in its protocol's spelling, and
+            any provider-specific ones, passed through as they are.
         context: Passed to tools that take a ``Context`` (as ``Context.deps``).
         approve: Decides inline on calls that need approval (see ``Approver``); without
             it such calls pause the run (see ``resume``).
@@ -139,10 +152,34 @@ class Runner:
         on_tool_start: Called with the calls about to run.
         on_tool_end: Called with every result of a step the model receives, in call order
             (tools' results and the runner's own refusals and denials alike).
+        select_tools: Chooses the tools of each request: called with the run's
+            ``RunState`` before every request, it returns registered tools or their names
+            (hide a tool once it succeeded, offer tools by the user's permissions...). A
+            call of a tool not offered in that request is refused. The same choice sends
+            the same definitions, byte for byte, so providers' prompt caches keep hitting.
+        tool_search: A ``ToolSearch`` (or ``True`` for one over ``tools``): the model is
+            offered a search tool and the tools it finds, instead of the whole catalog
+            (the search tool is added to the registry).
+        history_policy: What of a long conversation each request carries, and how long
+            tool results are clipped (``HistoryPolicy``); ``None``: everything.
+        output_type: The type of the answer (a pydantic model, a dataclass, ``list[int]``,
+            any type pydantic validates): ``result.output`` is the model's final answer,
+            validated as one. An answer that fails is sent back with its problems, and the
+            model tries again within ``Limits.max_retries``. ``str`` (default): the text.
+        output_mode: How the typed answer is asked for: ``"tool"``, a ``final_answer``
+            tool the model calls to end the run (every protocol, tools alongside);
+            ``"native"``, the protocol's structured output (OpenAI ``response_format`` or
+            ``text.format``, Anthropic ``output_config``, Gemini ``responseSchema``, Workers
+            AI ``response_format``); ``"auto"`` (default), native where the backend is
+            known to keep calling tools with it (OpenAI's own API, Responses, Anthropic),
+            the tool elsewhere (OpenAI-compatible servers such as llama.cpp stop calling
+            tools when a format is set).
 
     Raises:
         TypeError: ``client`` is not a client or backend toolkit knows, or a hosted API's
-            client comes without ``model``.
+            client comes without ``model``, or a neutral setting has the wrong type.
+        ValueError: a neutral setting is out of range, or the backend's protocol has no
+            equivalent for it.
     """
 
     def __init__(
@@ -164,6 +201,11 @@ class Runner:
         on_reply: Callable[[ModelReply], object] | None = None,
         on_tool_start: Callable[[tuple[ToolCall, ...]], object] | None = None,
         on_tool_end: Callable[[list[ToolResult]], object] | None = None,
+        select_tools: Callable[[RunState], Iterable[str | Tool[..., Any]]] | None = None,
+        tool_search: ToolSearch | bool = False,
+        history_policy: HistoryPolicy | None = None,
+        output_type: type[OutputT] = str,
+        output_mode: OutputMode = "auto",
     ) -> None:
         self.backend: SyncModel | AsyncModel = model_for(client, model)
         self.model = model
@@ -173,7 +215,8 @@ class Runner:
         self.parallel_tool_calls = parallel_tool_calls
         self.strict = strict
         self.limits = limits if limits is not None else Limits()
-        self.settings = dict(settings or {})
+        self.settings = check_settings(settings or {})
+        _request_settings(self.codec, self.settings)  # refused now, not at the first request
         self.context = context
         if approval not in ("marked", "destructive", "all"):
             raise ValueError(f"approval must be 'marked', 'destructive' or 'all', got {approval!r}")
@@ -183,6 +226,20 @@ class Runner:
         self.on_reply = on_reply
         self.on_tool_start = on_tool_start
         self.on_tool_end = on_tool_end
+        self.history_policy = history_policy
+        if tool_search is not False:
+            if select_tools is not None:
+                raise ValueError("pass select_tools or tool_search, not both")
+            select_tools = self._search(tool_search)
+        self.select_tools = select_tools
+        self._offers: dict[tuple[str, ...], Offer] = {}
+        self.output_type = output_type
+        self._output: Output | None = None
+        if output_type is not str:
+            native = bool(getattr(self.backend, "native_output", False))
+            self._output = output_for(output_type, output_mode, native)
+        else:
+            check_mode(output_mode)
 
     def __repr__(self) -> str:
         return f"<Runner {self.backend!r} model={self.model!r} tools={len(self.registry)}>"
@@ -202,12 +259,15 @@ class Runner:
         tool_choice: ToolChoice | None = None,
         limits: Limits | None = None,
         settings: Mapping[str, Any] | None = None,
-    ) -> RunResult:
+    ) -> RunResult[OutputT]:
         """Run one user turn to its end with a sync backend.
 
         Args:
             prompt: The user's text, or messages (native format) to start from.
-            history: Earlier messages; the run appends to this very list.
+            history: Earlier messages; the run appends to this very list. When a model
+                request fails (the provider refused it, a request hook raised), the run
+                raises and leaves the list as it was before the run: a turn that cannot be
+                sent is not kept to fail every later turn too.
             tool_choice: This run's ``tool_choice`` instead of the runner's.
             limits: This run's limits instead of the runner's.
             settings: Request settings for this run, over the runner's.
@@ -224,7 +284,7 @@ class Runner:
         tool_choice: ToolChoice | None = None,
         limits: Limits | None = None,
         settings: Mapping[str, Any] | None = None,
-    ) -> RunResult:
+    ) -> RunResult[OutputT]:
         """Run one user turn to its end with an async backend (see ``run``)."""
         backend = self._async("run_async")
         loop = self._loop(prompt, history, tool_choice, limits, settings)
@@ -269,7 +329,7 @@ class Runner:
         *,
         history: list[Any] | None = None,
         store: ConversationStore | None = None,
-    ) -> RunResult:
+    ) -> RunResult[OutputT]:
         """Continue a run paused for approval (sync backend).
 
         Args:
@@ -300,13 +360,13 @@ class Runner:
         *,
         history: list[Any] | None = None,
         store: ConversationStore | None = None,
-    ) -> RunResult:
+    ) -> RunResult[OutputT]:
         """Continue a run paused for approval (async backend; see ``resume``)."""
         backend = self._async("resume_async")
         loop = self._resumed(pending, decisions, history, store)
         return await _finished_async(self._drive_async(backend, loop, streaming=False))
 
-    def conversation(self, messages: Iterable[Any] = ()) -> Conversation:
+    def conversation(self, messages: Iterable[Any] = ()) -> Conversation[OutputT]:
         """A multi-turn conversation that keeps its history between sends."""
         from toolkit.runner._conversation import Conversation  # noqa: PLC0415 - cycle
 
@@ -333,8 +393,8 @@ class Runner:
                 if isinstance(effect, CallModel):
                     self._notify(self.on_request, effect.request)
                     if streaming:
-                        calls = _CallEvents()
-                        for item in backend.stream(effect.request):
+                        calls = _CallEvents(self._output)
+                        for item in _within_sync(backend.stream(effect.request), effect.request):
                             if isinstance(item, ModelReply):
                                 outcome = item
                             else:
@@ -345,8 +405,8 @@ class Runner:
                     self._replied(outcome)
                     yield from (ToolCallComplete(call) for call in outcome.calls)
                 elif isinstance(effect, RunCalls):
-                    self._notify(self.on_tool_start, effect.calls)
-                    outcome = self.registry.execute(
+                    registry = self._registry_for(effect)
+                    outcome = registry.execute(
                         effect.calls,
                         context=self.context,
                         default_timeout=effect.timeout,
@@ -383,7 +443,7 @@ class Runner:
                     self._notify(self.on_request, effect.request)
                     request, timeout = effect.request, effect.request.timeout
                     if streaming:
-                        calls = _CallEvents()
+                        calls = _CallEvents(self._output)
                         async for item in _within(backend.stream_async(request), timeout):
                             if isinstance(item, ModelReply):
                                 outcome = item
@@ -398,8 +458,8 @@ class Runner:
                     for call in outcome.calls:
                         yield ToolCallComplete(call)
                 elif isinstance(effect, RunCalls):
-                    self._notify(self.on_tool_start, effect.calls)
-                    outcome = await self.registry.execute_async(
+                    registry = self._registry_for(effect)
+                    outcome = await registry.execute_async(
                         effect.calls,
                         context=self.context,
                         default_timeout=effect.timeout,
@@ -461,7 +521,7 @@ class Runner:
             config.codec.append_messages(messages, config.codec.user_message(prompt))
         else:
             config.codec.append_messages(messages, [dict(m) for m in prompt])
-        return run_loop(messages, first_new, config)
+        return run_loop(messages, first_new, config, rollback_to=first_new)
 
     def _settings(
         self,
@@ -476,6 +536,11 @@ class Runner:
                 f"registered: {', '.join(self.registry.names[:20]) or 'none'}"
             )
         registry, codec = self.registry, self.codec
+        output = self._output
+        output_definition = None if output is None else output.definition(codec, self.strict)
+        native = output is not None and output.native
+        merged = {**self.settings, **check_settings(settings or {})}
+        request_settings, timeout = _request_settings(codec, merged)
         return LoopSettings(
             model=self.model,
             codec=codec,
@@ -483,7 +548,14 @@ class Runner:
             system=self.system,
             tool_choice=choice,  # the codec spells a tool name the provider's way
             parallel_tool_calls=self.parallel_tool_calls,
-            settings={**self.settings, **(settings or {})},
+            settings=request_settings,
+            request_timeout=timeout,
+            offer=None if self.select_tools is None else self._offer,
+            history_policy=self.history_policy,
+            context=self.context,
+            output=output,
+            output_tools=() if output_definition is None or native else [output_definition],
+            output_tool=output_definition if native else None,
             limits=self.limits if limits is None else limits,
             needs_approval=functools.partial(_needs_approval, registry, self.approval),
         )
@@ -511,6 +583,60 @@ class Runner:
         paused = pending.restore(time.monotonic())
         return run_loop(messages, paused.first_new, config, resume=(paused, ordered))
 
+    def _registry_for(self, effect: RunCalls) -> Registry:
+        """Where ``effect``'s calls run: the tools' registry (after ``on_tool_start``), or
+        the typed output's own, which checks final answers."""
+        if effect.output and self._output is not None:
+            return self._output.registry
+        self._notify(self.on_tool_start, effect.calls)
+        return self.registry
+
+    def _search(self, search: ToolSearch | bool) -> ToolSearch:
+        from toolkit.tool_search import ToolSearch  # noqa: PLC0415 - only runners that search
+
+        if search is True:
+            search = ToolSearch(self.registry)
+        if not isinstance(search, ToolSearch):
+            raise TypeError(f"tool_search must be a ToolSearch or True, got {search!r}")
+        present = self.registry.get(search.name)
+        if present is None:
+            self.registry.add(search.tool)
+        elif present is not search.tool:
+            raise ValueError(f"tool_search: the registry already has a tool {search.name!r}")
+        return search
+
+    def _offer(self, state: RunState) -> Offer:
+        """The tools ``select_tools`` chose for the next request, rendered once per choice
+        (so that the same choice sends the same bytes)."""
+        assert self.select_tools is not None
+        names: list[str] = []
+        for item in self.select_tools(state):
+            name = item.name if isinstance(item, Tool) else item
+            found = self.registry.get(name) if isinstance(cast("object", name), str) else None
+            if found is None or (isinstance(item, Tool) and found is not item):
+                raise ValueError(
+                    f"select_tools returned {item!r}, which is not a tool of the runner's registry"
+                )
+            if found.name not in names:
+                names.append(found.name)
+        key = tuple(names)
+        offer = self._offers.get(key)
+        if offer is None:
+            registry = self.registry
+            tools = [registry[name] for name in key]
+            allowed = frozenset(key)
+
+            def offered(name: str) -> bool:
+                found = registry.get(name)
+                return found is not None and found.name in allowed
+
+            definitions = self.codec.render_tools(tools, strict=self.strict)
+            offer = Offer(definitions, key, offered)
+            if len(self._offers) >= _OFFERS_KEPT:
+                self._offers.pop(next(iter(self._offers)))
+            self._offers[key] = offer
+        return offer
+
     def _replied(self, reply: Any) -> None:
         if not isinstance(reply, ModelReply):
             raise TypeError(f"the backend returned {reply!r}, not a ModelReply")
@@ -536,6 +662,21 @@ class Runner:
     def _notify(hook: Callable[[Any], object] | None, value: Any) -> None:
         if hook is not None:
             hook(value)
+
+
+_OFFERS_KEPT = 256  # distinct tool choices rendered and kept per runner
+
+
+def _request_settings(
+    codec: ConversationCodec, settings: dict[str, Any]
+) -> tuple[dict[str, Any], float | None]:
+    """The settings a request carries, and the ``timeout`` one (the loop's, not the
+    request body's). The codec translates them here once, so that a setting its protocol
+    has no equivalent for is refused before anything is sent."""
+    timeout = settings.get("timeout")
+    rest = {key: value for key, value in settings.items() if key != "timeout"}
+    codec.translate_settings(rest)
+    return rest, timeout
 
 
 def _decision(answer: object, source: str) -> Decision:
@@ -575,7 +716,7 @@ def _decision_for(call: ToolCall, decisions: Decisions) -> Decision:
     raise ValueError(f"no decision for the waiting call {call.id!r} ({call.name})")
 
 
-def _finished(events: Generator[Event, None, None]) -> RunResult:
+def _finished(events: Generator[Event, None, None]) -> RunResult[Any]:
     """The result a driver ends with (the driver is closed, not left to the collector)."""
     with contextlib.closing(events):
         for event in events:
@@ -584,7 +725,7 @@ def _finished(events: Generator[Event, None, None]) -> RunResult:
     raise AssertionError("a run ended without RunFinished")  # pragma: no cover
 
 
-async def _finished_async(events: AsyncGenerator[Event, None]) -> RunResult:
+async def _finished_async(events: AsyncGenerator[Event, None]) -> RunResult[Any]:
     """The async twin of ``_finished``: an async generator left open would be closed by
     the event loop's collector, outside this run, with a warning."""
     async with contextlib.aclosing(events):
@@ -592,6 +733,28 @@ async def _finished_async(events: AsyncGenerator[Event, None]) -> RunResult:
             if isinstance(event, RunFinished):
                 return event.result
     raise AssertionError("a run ended without RunFinished")  # pragma: no cover
+
+
+def _within_sync(
+    items: Iterator[StreamDelta | ModelReply], request: ModelRequest
+) -> Iterator[StreamDelta | ModelReply]:
+    """``items`` until ``request.timeout`` seconds have passed, then ``TimeoutError`` (the
+    stream is closed, which closes its HTTP response). A sync client's own timeout only
+    bounds the wait for each chunk; a model that keeps sending would never reach it."""
+    timeout = request.timeout
+    if timeout is None:
+        yield from items
+        return
+    end = time.monotonic() + timeout
+    try:
+        for item in items:
+            if time.monotonic() > end:
+                raise TimeoutError(f"the model request took more than {timeout:g} s")
+            yield item
+    finally:
+        close = getattr(items, "close", None)
+        if callable(close):
+            close()
 
 
 async def _within(
@@ -617,6 +780,39 @@ async def _within(
             await close()
 
 
+class _PartialAnswer:
+    """The typed answer's JSON as it streams, parsed now and then into ``PartialOutput``.
+
+    Parsing again after every fragment would cost quadratic time in the answer's length:
+    it is parsed once it has grown by an eighth (at least 64 characters) since the last
+    parse, which keeps the total linear."""
+
+    def __init__(self, index: int | None = None) -> None:
+        self.index = index  # the final_answer call's index in the reply (tool mode)
+        self._parts: list[str] = []
+        self._size = 0
+        self._parsed_at = 0
+        self._last: Any = None
+
+    def add(self, fragment: str) -> Iterator[Event]:
+        self._parts.append(fragment)
+        self._size += len(fragment)
+        if self._size - self._parsed_at < max(64, self._parsed_at // 8):
+            return
+        self._parsed_at = self._size
+        text = "".join(self._parts)
+        self._parts = [text]
+        try:
+            parsed = pydantic_core.from_json(text, allow_partial=True)
+        except ValueError:
+            return
+        if isinstance(parsed, dict) and "answer" in parsed:
+            answer = cast("dict[str, Any]", parsed)["answer"]
+            if answer != self._last:
+                self._last = answer
+                yield PartialOutput(answer)
+
+
 class _CallEvents:
     """Turns a reply's stream fragments into events, each carrying the call's id.
 
@@ -624,18 +820,34 @@ class _CallEvents:
     until it is; at the end of the reply every call held back is announced with the id the
     reply gave it."""
 
-    def __init__(self) -> None:
+    def __init__(self, output: Output | None = None) -> None:
         self._ids: dict[int, str] = {}
         self._names: dict[int, str] = {}
         self._held: dict[int, list[str]] = {}
         self._announced: set[int] = set()
+        self._output = output
+        self._answer: _PartialAnswer | None = None  # the JSON of the typed answer so far
+        if output is not None and output.native:
+            self._answer = _PartialAnswer()
 
     def translate(self, delta: StreamDelta) -> Iterator[Event]:
         if delta.text:
             yield TextDelta(delta.text)
+            if self._answer is not None and self._output is not None and self._output.native:
+                yield from self._answer.add(delta.text)
         index = delta.call_index
         if index is None:
             return
+        output = self._output
+        if (
+            output is not None
+            and delta.call_name
+            and self._answer is None
+            and output.is_call(delta.call_name)
+        ):
+            self._answer = _PartialAnswer(index)
+        if delta.arguments and self._answer is not None and self._answer.index == index:
+            yield from self._answer.add(delta.arguments)
         if delta.call_id and index not in self._ids:
             self._ids[index] = delta.call_id
         if delta.call_name and index not in self._names:

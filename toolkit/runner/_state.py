@@ -12,28 +12,37 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from typing_extensions import TypeVar
 
 from toolkit import _feedback
 from toolkit.calls import CallError, ErrorKind, ToolCall, ToolResult
-from toolkit.errors import StateError
+from toolkit.errors import RunStopped, StateError
 from toolkit.formats import ConversationFormat
+from toolkit.media import File, Image
 from toolkit.model import ModelReply, ReplyStop, Step, StopReason, ToolChoice, Usage
 
 __all__ = [
     "Approve",
     "Decision",
     "Deny",
+    "OutputT",
     "Paused",
     "PendingApproval",
     "Progress",
     "RunResult",
+    "RunState",
+    "explain",
     "load_state",
 ]
+
+
+OutputT = TypeVar("OutputT", default=str)
+"""The type of a run's answer (``Runner(output_type=...)``; text by default)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +64,33 @@ Decision = Approve | Deny
 ``Approve()`` and ``Deny()`` where a decision is asked for)."""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunState:
+    """What a run has done so far, as a ``select_tools`` callback sees it before a request.
+
+    Attributes:
+        messages: The conversation so far (native format; read it, do not change it).
+        steps: This run's finished steps, in order (each reply with its calls' results).
+        usage: Tokens used by this run's requests so far.
+        context: The runner's ``context`` (what tools receive as ``Context.deps``).
+    """
+
+    messages: Sequence[Any]
+    steps: Sequence[Step]
+    usage: Usage
+    context: Any = None
+
+    @property
+    def results(self) -> list[ToolResult]:
+        """Every tool result of this run so far, in order."""
+        return [result for step in self.steps for result in step.results]
+
+    @property
+    def succeeded(self) -> set[str]:
+        """The names of the tools that have returned a value (not an error) in this run."""
+        return {r.name for step in self.steps for r in step.results if not r.is_error}
+
+
 @dataclass(slots=True)
 class Progress:
     """What a run has done so far (kept across an approval pause)."""
@@ -65,6 +101,7 @@ class Progress:
     tool_choice: ToolChoice = "auto"
     calls_made: int = 0
     seen: dict[str, int] = field(default_factory=dict[str, int])
+    retries: dict[str, int] = field(default_factory=dict[str, int])  # failed calls per tool
     text: str = ""
     earlier_steps: int = 0  # steps taken before an approval pause, in the paused run
 
@@ -85,11 +122,15 @@ class Paused:
 
 
 @dataclass(slots=True, kw_only=True)
-class RunResult:
+class RunResult(Generic[OutputT]):
     """What a run produced.
 
     Attributes:
-        text: The model's final text (of its last reply).
+        output: The answer: with ``Runner(output_type=T)``, the model's final answer
+            validated as a ``T``; without, its text. ``None`` when the run ended without
+            an answer (a limit, a refusal, a pause...; ``explanation`` says which).
+        text: What the model last said: its answer, or, in a run that stopped before one,
+            the text of its last reply that had any (``""`` if none had).
         messages: The whole conversation, in the provider's native format.
         new_messages: The messages of this run: the prompt's (a text prompt is one user
             message; a list of messages counts whole) and everything the run added. Earlier
@@ -99,15 +140,34 @@ class RunResult:
         stop_reason: Why the run ended (``"end"``: the model answered).
         pending: The calls waiting for a decision when ``stop_reason ==
             "approval_required"`` (``Runner.resume`` continues from it), else ``None``.
+        explanation: Why the run ended, in one sentence for people (the limit and its
+            value, the provider's verdict...).
     """
 
     text: str
     messages: list[Any]
     new_messages: list[Any]
+    output: OutputT | None = None
     steps: list[Step] = field(default_factory=list[Step])
     usage: Usage = field(default_factory=Usage)
     stop_reason: StopReason = "end"
     pending: PendingApproval | None = None
+    explanation: str = "The model answered."
+
+    def raise_for_stop(self) -> RunResult[OutputT]:
+        """This result, if the model answered or the run paused for approval; else raise.
+
+        ```python
+        answer = runner.run("...").raise_for_stop().text
+        ```
+
+        Raises:
+            RunStopped: the run ended for any other reason (a limit, a timeout, a refusal,
+                a cut-off reply...); it carries this result and says why.
+        """
+        if self.stop_reason in ("end", "approval_required"):
+            return self
+        raise RunStopped(self)
 
     @property
     def tool_calls(self) -> list[ToolCall]:
@@ -118,6 +178,34 @@ class RunResult:
     def tool_results(self) -> list[ToolResult]:
         """Every tool result the model received in the run, in order."""
         return [result for step in self.steps for result in step.results]
+
+
+def explain(reason: StopReason, limits: Any) -> str:
+    """One sentence saying why a run ended (``limits`` is the run's ``Limits``)."""
+    sentences: dict[str, str] = {
+        "end": "The model answered.",
+        "max_steps": f"Stopped after {limits.max_steps} model requests (Limits.max_steps).",
+        "max_tool_calls": f"Stopped at {limits.max_tool_calls} tool calls (Limits.max_tool_calls).",
+        "deadline": f"Stopped at the run's deadline of {limits.deadline} s (Limits.deadline).",
+        "token_budget": (
+            f"Stopped at the token budget of {limits.token_budget} (Limits.token_budget)."
+        ),
+        "no_progress": (
+            "Stopped because the model kept repeating the same call "
+            f"(more than {limits.max_repeats} times; Limits.max_repeats)."
+        ),
+        "refusal": "The model refused to answer.",
+        "content_filter": "The provider withheld the reply (content filter).",
+        "length": "The reply was cut off by the output token limit (max_tokens).",
+        "approval_required": "Paused: calls wait for approval (RunResult.pending).",
+        "timeout": "A model request ran out of time (the timeout setting) and was cancelled.",
+        "max_retries": (
+            "Stopped because a tool's calls kept failing past its retry budget "
+            f"({limits.max_retries}; Limits.max_retries)."
+        ),
+        "error": "The run failed.",
+    }
+    return sentences.get(reason, f"Stopped: {reason}.")
 
 
 # -- the JSON of a pause ------------------------------------------------------------------------
@@ -139,12 +227,33 @@ class _CallState(_Strict):
         return ToolCall(id=self.id, name=self.name, arguments=self.arguments)
 
 
+class _MediaState(_Strict):
+    """An image or file of a result: its bytes as a ``data:`` URL, or its link; made into
+    an ``Image`` or ``File`` when loaded, so that every check (type, size, base64) holds."""
+
+    kind: Literal["image", "file"]
+    url: str
+    media_type: str
+    filename: str | None = None
+
+    def media(self) -> Image | File:
+        if self.kind == "image":
+            return Image(url=self.url, media_type=self.media_type)
+        return File(url=self.url, media_type=self.media_type, filename=self.filename)
+
+    @model_validator(mode="after")
+    def _valid(self) -> _MediaState:
+        self.media()  # a ValueError or TypeError here is a ValidationError of the state
+        return self
+
+
 class _ResultState(_Strict):
     call_id: str
     name: str
     content: str
     is_error: bool
     kind: ErrorKind | None = None
+    parts: list[str | _MediaState] = Field(default_factory=list[str | _MediaState])
 
 
 class _ReplyState(_Strict):
@@ -161,6 +270,7 @@ class _ProgressState(_Strict):
     calls_made: _Count
     seen: dict[str, _Count]
     text: str
+    retries: dict[str, _Count] = Field(default_factory=dict[str, int])
 
 
 class _PendingState(_Strict):
@@ -260,6 +370,7 @@ class PendingApproval:
                 calls_made=progress.calls_made,
                 seen=dict(progress.seen),
                 text=progress.text,
+                retries=dict(progress.retries),
             ),
         )
         return cls._from_state(state)
@@ -307,6 +418,7 @@ class PendingApproval:
             tool_choice=saved.tool_choice,
             calls_made=saved.calls_made,
             seen=dict(saved.seen),
+            retries=dict(saved.retries),
             text=saved.text,
             earlier_steps=saved.steps,
         )
@@ -328,12 +440,24 @@ def _call_state(call: ToolCall) -> _CallState:
 
 
 def _result_state(result: ToolResult) -> _ResultState:
+    parts = [
+        part
+        if isinstance(part, str)
+        else _MediaState(
+            kind="image" if isinstance(part, Image) else "file",
+            url=part.data_url() if part.inline else cast(str, part.url),
+            media_type=part.media_type,
+            filename=part.filename if isinstance(part, File) else None,
+        )
+        for part in result.parts
+    ]
     return _ResultState(
         call_id=result.call_id,
         name=result.name,
         content=result.content,
         is_error=result.is_error,
         kind=result.error.kind if result.error else None,
+        parts=parts,
     )
 
 
@@ -346,6 +470,7 @@ def _result_from(state: _ResultState) -> ToolResult:
         content=state.content,
         is_error=state.is_error,
         error=error,
+        parts=tuple(p if isinstance(p, str) else p.media() for p in state.parts),
     )
 
 

@@ -29,6 +29,7 @@ from toolkit.errors import ConversationConflict, StateError
 if TYPE_CHECKING:
     from toolkit.runner._conversation import Conversation
     from toolkit.runner._runner import Runner
+    from toolkit.runner._state import OutputT
 
 __all__ = ["ConversationStore", "SQLiteStore", "StoredSession", "message_digest"]
 
@@ -58,7 +59,9 @@ class ConversationStore(ABC):
 
     # -- what applications call -------------------------------------------------------------
 
-    def load(self, session_id: str, runner: Runner, *, autosave: bool = False) -> Conversation:
+    def load(
+        self, session_id: str, runner: Runner[OutputT], *, autosave: bool = False
+    ) -> Conversation[OutputT]:
         """The conversation saved under ``session_id`` (empty when there is none yet),
         continued with ``runner``.
 
@@ -87,7 +90,7 @@ class ConversationStore(ABC):
             conversation.autosave(self, session_id)
         return conversation
 
-    def save(self, session_id: str, conversation: Conversation) -> None:
+    def save(self, session_id: str, conversation: Conversation[Any]) -> None:
         """Store what the session lacks of ``conversation``: the messages added since it
         was loaded from (or last saved to) this session, and its last saved message again
         if that one changed. Linear in what changed, not in the whole history.
