@@ -145,7 +145,8 @@ def _run_examples(session: nox.Session, env: dict[str, str] | None = None) -> No
 
 @nox.session(python=[ONE_PYTHON], default=False)
 def local_model(session: nox.Session) -> None:
-    """Run the examples, and `toolkit eval` of the example pack, against a real small
+    """Run the examples, tests/live (typed answers, a turn rolled back past the context
+    window, a request timeout) and `toolkit eval` of the example pack, against a real small
     model served on 127.0.0.1 (optional).
 
     scripts/local_model.py builds llama.cpp's server and assembles a 1.1 GB model the first
@@ -179,6 +180,9 @@ def local_model(session: nox.Session) -> None:
     session.log(f"model {answer['model']} at {answer['base_url']} (pid {answer['pid']})")
     try:
         _run_examples(session, env)
+        # Typed answers, a rolled-back turn and a request timeout, against the real model.
+        session.install("pytest", "pytest-timeout")
+        session.run("pytest", "-p", "no:cacheprovider", "tests/live", env=env)
         _evaluate_example_pack(session, env)
     finally:
         if answer["started"]:  # never stop a server someone else started
@@ -205,13 +209,16 @@ def bench(session: nox.Session) -> None:
     server (bench_loop.py), then the listing of installed packs (bench_packs.py), then a
     tools/call round trip through toolkit's MCP server against the SDK's low-level server
     with a hand-written handler, and through toolkit's MCP client against the SDK's
-    `Client` (bench_mcp.py). Options after `--` (`--quick`...) go to every script."""
+    `Client` (bench_mcp.py), then the first request's size with 200 tools, with and without
+    ToolSearch (bench_tool_search.py). Options after `--` (`--quick`...) go to every
+    script."""
     session.install("-e", ".[mcp]", *_bench_peers())
     session.run("python", "tests/bench/bench_build.py", *session.posargs)
     session.run("python", "tests/bench/bench_dispatch.py", *session.posargs)
     session.run("python", "tests/bench/bench_loop.py", *session.posargs)
     session.run("python", "tests/bench/bench_packs.py", *session.posargs)
     session.run("python", "tests/bench/bench_mcp.py", *session.posargs)
+    session.run("python", "tests/bench/bench_tool_search.py", *session.posargs)
 
 
 def _bench_peers() -> list[str]:

@@ -152,6 +152,8 @@ WHY_NO_ANSWER = {
     "content_filter": "the provider's content filter withheld the output",
     "length": "the reply was cut off at the output token limit",
     "approval_required": "a call waits for approval (see result.pending)",
+    "timeout": "a model request ran out of time (the timeout setting)",
+    "max_retries": "a tool's calls kept failing past its retry budget (max_retries)",
     "error": "the run ended on an error",
 }
 """Each ``RunResult.stop_reason`` in words, for a run that ended without an answer."""

@@ -731,3 +731,37 @@ def test_streaming_yields_the_answer_as_it_grows(harness: Harness) -> None:
     sizes = [len(cast("dict[str, Any]", p).get("notes", [])) for p in partial]
     assert sizes == sorted(sizes)
     assert sizes[0] < len(notes)
+
+
+def test_native_tool_search_defers_every_tool_to_anthropics_own_search(
+    harness: Harness,
+) -> None:
+    search = ToolSearch([get_weather, add], always=["add"], native=True)
+    harness.server.script([Reply.calls(Call("get_weather", {"city": "Lima"})), Reply.text("Mild.")])
+    runner = harness.runner(tools=Registry([get_weather, add]), tool_search=search)
+    result = harness.run(runner, "weather in Lima?")
+    assert result.text == "Mild."
+    tools = harness.bodies()[0]["tools"]
+    if harness.protocol != "anthropic":  # no native search: toolkit's own is offered
+        assert harness.tool_names(harness.bodies()[0]) == ["search_tools", "add"]
+        return
+    deferred = {t["name"]: t.get("defer_loading", False) for t in tools}
+    assert deferred == {"get_weather": True, "add": False, "tool_search_tool_bm25": False}
+    assert tools[-1]["type"] == "tool_search_tool_bm25_20251119"
+
+
+def test_the_fake_anthropic_api_refuses_deferred_tools_without_a_search(
+    server: FakeServer,
+) -> None:
+    with anthropic.Anthropic(
+        base_url=server.anthropic_base_url, api_key="t", max_retries=0
+    ) as client:
+        tool_definition = {**add.definition("anthropic"), "defer_loading": True}
+        with pytest.raises(anthropic.BadRequestError, match="needs a tool search tool"):
+            client.messages.create(
+                model="m",
+                max_tokens=10,
+                messages=[{"role": "user", "content": "hi"}],
+                tools=[tool_definition],  # pyright: ignore[reportArgumentType]
+            )
+    server.requests.clear()

@@ -522,7 +522,9 @@ def test_parse_calls_survives_deep_calls_without_ids() -> None:
     assert reply.calls[0].name == "f"
 
 
-@pytest.mark.parametrize("format", ["openai", "anthropic", "openai-responses", "workers-ai"])
+@pytest.mark.parametrize(
+    "format", ["openai", "anthropic", "openai-responses", "workers-ai", "gemini"]
+)
 def test_a_run_survives_arguments_nested_5000_deep(format: Any) -> None:
     @tool
     def count(n: int) -> int:

@@ -161,7 +161,7 @@ def test_replies_parse_or_raise_the_documented_errors(case: tuple[Any, Any]) -> 
 
 @FUZZ
 @given(
-    st.sampled_from(["openai", "openai-responses", "anthropic", "workers-ai"]),
+    st.sampled_from(["openai", "openai-responses", "anthropic", "workers-ai", "gemini"]),
     st.lists(json_values, max_size=6),
 )
 def test_any_history_is_read_without_raising(format: Any, history: list[Any]) -> None:

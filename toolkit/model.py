@@ -256,6 +256,10 @@ class SyncModel(Protocol):
     for Chat Completions shapes...): the runner renders the tools, builds user turns and
     keeps the history with it. ``complete`` answers one request; ``stream`` yields a
     ``StreamDelta`` per fragment and ends with the whole ``ModelReply``.
+
+    Two attributes are optional, read when present: ``needs_model`` (a runner must name
+    the model) and ``native_output`` (a typed answer is asked for through the protocol's
+    structured output under ``output_mode="auto"``; both default to ``False``).
     """
 
     @property

@@ -286,6 +286,10 @@ class ToolSearch:
         always: Names of catalog tools offered in every request.
         limit: How many tools a search returns by default (1 to ``MAX_LIMIT``).
         name: The search tool's name.
+        native: Use the provider's own tool search where its protocol has one (Anthropic:
+            every tool but the ``always`` ones is sent with ``defer_loading``, beside
+            Anthropic's BM25 search tool, and the API searches and loads them); elsewhere,
+            and by default, toolkit's own.
 
     Raises:
         ValueError: an ``always`` name is not in the catalog (all such names listed), the
@@ -295,7 +299,7 @@ class ToolSearch:
         ToolNameConflict: two catalog tools share a name.
     """
 
-    __slots__ = ("_always", "_catalog", "_limit", "_names", "_postings", "_tool")
+    __slots__ = ("_always", "_catalog", "_limit", "_names", "_native", "_postings", "_tool")
 
     def __init__(
         self,
@@ -304,7 +308,9 @@ class ToolSearch:
         always: Iterable[str] = (),
         limit: int = 5,
         name: str = "search_tools",
+        native: bool = False,
     ) -> None:
+        self._native = native
         if not 1 <= limit <= MAX_LIMIT:
             raise ValueError(f"ToolSearch: limit must be from 1 to {MAX_LIMIT}, got {limit}")
         if isinstance(always, str):
@@ -332,6 +338,11 @@ class ToolSearch:
     def name(self) -> str:
         """The search tool's name."""
         return self._tool.name
+
+    @property
+    def native(self) -> bool:
+        """Whether the provider's own tool search is used where its protocol has one."""
+        return self._native
 
     @property
     def always(self) -> tuple[str, ...]:

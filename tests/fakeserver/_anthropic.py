@@ -265,10 +265,21 @@ def _check_tools(request: dict[str, Any]) -> list[str]:
     if tools is None:
         raise anthropic_error("tools: Input should be a valid list")
     names: list[str] = []
+    objects = [as_object(value) or {} for value in tools]
+    deferred = [t for t in objects if t.get("defer_loading") is True]
+    searches = [t for t in objects if str(t.get("type", "")).startswith("tool_search_tool_")]
+    if deferred and not searches:
+        raise anthropic_error(
+            "tools: defer_loading needs a tool search tool (tool_search_tool_bm25 or _regex)"
+        )
+    if any(t.get("defer_loading") is True for t in searches):
+        raise anthropic_error("tools: the tool search tool itself cannot be deferred")
     for index, value in enumerate(tools):
         tool = as_object(value)
         if tool is None:
             raise anthropic_error(f"tools.{index}: Input should be a valid dictionary")
+        if "defer_loading" in tool and not isinstance(tool["defer_loading"], bool):
+            raise anthropic_error(f"tools.{index}.defer_loading: Input should be a valid boolean")
         if tool.get("type", "custom") != "custom":
             names.append(str(tool.get("name")))  # server and client-defined Anthropic tools
             continue

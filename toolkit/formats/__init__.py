@@ -187,6 +187,14 @@ class ConversationCodec(ToolCodec, Protocol):
         trimming a history by whole turns cut at)."""
         ...
 
+    def native_tool_search(
+        self, definitions: Sequence[Mapping[str, Any]], always: Sequence[str]
+    ) -> list[dict[str, Any]] | None:
+        """The tools of a request that lets the provider search ``definitions`` itself (the
+        tools named in ``always`` stay loaded), or ``None`` when the protocol has no such
+        search (toolkit's ``ToolSearch`` then offers its own)."""
+        ...
+
     def translate_settings(self, settings: Mapping[str, Any]) -> dict[str, Any]:
         """``settings`` with the neutral ones (``toolkit.model.ModelSettings``: ``max_tokens``,
         ``temperature``, ``top_p``, ``stop``, ``seed``) in this protocol's spelling; other

@@ -48,6 +48,12 @@ class ConversationBase(CodecBase):
         """``settings`` with the neutral keys in this protocol's spelling."""
         return translate(settings, self._SETTINGS, self.name)
 
+    def native_tool_search(
+        self, definitions: Sequence[Mapping[str, Any]], always: Sequence[str]
+    ) -> list[dict[str, Any]] | None:
+        """``None``: most protocols have no tool search of their own."""
+        return None
+
     def turn_starts(self, history: Sequence[Any]) -> list[int]:
         """The index of every item that opens a user turn, in order (one pass)."""
         starts: list[int] = []

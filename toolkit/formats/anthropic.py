@@ -66,6 +66,10 @@ STRICT_LIMITS = {"strict tools": 20, "optional parameters": 24, "union-typed par
 _EMPTY_TURNS: dict[object, str] = {"refusal": "(The model declined to answer.)"}
 
 
+TOOL_SEARCH_BM25 = "tool_search_tool_bm25_20251119"
+"""Anthropic's server-side tool search over deferred tools, by natural-language query."""
+
+
 class AnthropicCodec(ConversationBase):
     """The Messages protocol (``tool_use`` / ``tool_result`` content blocks)."""
 
@@ -338,6 +342,20 @@ class AnthropicCodec(ConversationBase):
                 history[-1] = {**history[-1], "content": _blocks(history[-1]) + _blocks(item)}
             else:
                 history.append(item)
+
+    def native_tool_search(
+        self, definitions: Sequence[Mapping[str, Any]], always: Sequence[str]
+    ) -> list[dict[str, Any]] | None:
+        """Every tool but ``always`` marked ``defer_loading``, then Anthropic's BM25 tool
+        search tool, which finds deferred tools and loads them into the model's context.
+        https://docs.claude.com/en/docs/agents-and-tools/tool-use/tool-search-tool
+        """
+        kept = {self.wire_name(name) for name in always}
+        tools = [
+            dict(d) if d.get("name") in kept else {**d, "defer_loading": True} for d in definitions
+        ]
+        tools.append({"type": TOOL_SEARCH_BM25, "name": "tool_search_tool_bm25"})
+        return tools
 
     def _starts_turn(self, item: Any, previous: Any) -> bool:
         """A user message holding something besides ``tool_result`` blocks (a turn merged

@@ -261,7 +261,10 @@ def _steps(
                 if checked.error.kind == "invalid_json":
                     problem = "Your reply is not valid JSON."
                 elif checked.error.kind == "invalid_arguments":
+                    # The registry's wording speaks of a call; native mode has none.
                     problem = problem.replace(f"arguments for {OUTPUT_TOOL}", "reply")
+                    lines = [line for line in problem.splitlines() if OUTPUT_TOOL not in line]
+                    problem = "\n".join(lines)
             correction = _feedback.output_invalid(problem, OUTPUT_TOOL, native=output.native)
             codec.append_messages(history, codec.user_message(correction))
             continue

@@ -227,6 +227,7 @@ class Runner(Generic[OutputT]):
         self.on_tool_start = on_tool_start
         self.on_tool_end = on_tool_end
         self.history_policy = history_policy
+        self._native_tools: list[dict[str, Any]] | None = None  # the provider searches them
         if tool_search is not False:
             if select_tools is not None:
                 raise ValueError("pass select_tools or tool_search, not both")
@@ -544,7 +545,9 @@ class Runner(Generic[OutputT]):
         return LoopSettings(
             model=self.model,
             codec=codec,
-            tools=registry.definitions(codec.name, strict=self.strict),
+            tools=self._native_tools
+            if self._native_tools is not None
+            else registry.definitions(codec.name, strict=self.strict),
             system=self.system,
             tool_choice=choice,  # the codec spells a tool name the provider's way
             parallel_tool_calls=self.parallel_tool_calls,
@@ -591,13 +594,18 @@ class Runner(Generic[OutputT]):
         self._notify(self.on_tool_start, effect.calls)
         return self.registry
 
-    def _search(self, search: ToolSearch | bool) -> ToolSearch:
+    def _search(self, search: ToolSearch | bool) -> ToolSearch | None:
         from toolkit.tool_search import ToolSearch  # noqa: PLC0415 - only runners that search
 
         if search is True:
             search = ToolSearch(self.registry)
         if not isinstance(search, ToolSearch):
             raise TypeError(f"tool_search must be a ToolSearch or True, got {search!r}")
+        if search.native:
+            definitions = self.registry.definitions(self.codec.name, strict=self.strict)
+            self._native_tools = self.codec.native_tool_search(definitions, search.always)
+            if self._native_tools is not None:
+                return None
         present = self.registry.get(search.name)
         if present is None:
             self.registry.add(search.tool)
