@@ -765,3 +765,24 @@ def test_the_fake_anthropic_api_refuses_deferred_tools_without_a_search(
                 tools=[tool_definition],  # pyright: ignore[reportArgumentType]
             )
     server.requests.clear()
+
+
+def test_a_token_budget_counted_by_anthropics_own_endpoint(server: FakeServer) -> None:
+    server.requests.clear()
+    server.script([Reply.text("Hello."), Reply.text("Fine." + " really" * 100), Reply.text("Yes.")])
+    with anthropic.Anthropic(
+        base_url=server.anthropic_base_url, api_key="t", max_retries=0
+    ) as client:
+
+        def count(messages: Any) -> int:
+            return client.messages.count_tokens(model="m", messages=messages).input_tokens
+
+        policy = HistoryPolicy(max_tokens=60, count_tokens=count)
+        chat = Runner(client, model="m", history_policy=policy).conversation()
+        for prompt in ("hi", "how are you?", "sure?"):
+            chat.send(prompt)
+    counted = [r for r in server.requests if r.path.endswith("/count_tokens")]
+    sent = [r.body for r in server.requests if r.path == "/v1/messages"]
+    assert counted  # the provider counted, not the estimate
+    assert [m["content"] for m in sent[-1]["messages"]] == ["sure?"]
+    assert len(chat.messages) == 6

@@ -455,3 +455,23 @@ def handle(server: FakeServer, exchange: Exchange, body: Any, headers: Mapping[s
             _message(message_id, model, content, reply, final=True),
             {"request-id": exchange.request_id},
         )
+
+
+def handle_count_tokens(
+    server: FakeServer, exchange: Exchange, body: Any, headers: Mapping[str, str]
+) -> None:
+    """``POST /v1/messages/count_tokens``: the same checks as a message, without
+    ``max_tokens``; counts a token per four characters of the messages, system and tools."""
+    try:
+        _check_headers(headers)
+        request = _check_fields({"max_tokens": 1, **(as_object(body) or {})})
+        turns = _messages(server, request)
+        names = _check_tools(request)
+        _check_tool_choice(request, names)
+        _check_tool_pairing(turns)
+    except ApiError as error:
+        exchange.send_json(error.status, error.body, {"request-id": exchange.request_id})
+        return
+    counted = {key: request.get(key) for key in ("messages", "system", "tools")}
+    tokens = len(json.dumps(counted)) // 4
+    exchange.send_json(200, {"input_tokens": tokens}, {"request-id": exchange.request_id})

@@ -536,6 +536,8 @@ class FakeServer:
             return _Route("openai_responses", _openai_responses.handle)
         if path == "/v1/messages":
             return _Route("anthropic", _anthropic.handle)
+        if path == "/v1/messages/count_tokens":
+            return _Route("anthropic", _anthropic.handle_count_tokens)
         if _WORKERS_AI_PATH.match(path):
             return _Route("workers_ai", _workers_ai.handle)
         gemini = _GEMINI_PATH.match(path)
