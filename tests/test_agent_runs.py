@@ -748,6 +748,27 @@ def test_native_tool_search_defers_every_tool_to_anthropics_own_search(
     deferred = {t["name"]: t.get("defer_loading", False) for t in tools}
     assert deferred == {"get_weather": True, "add": False, "tool_search_tool_bm25": False}
     assert tools[-1]["type"] == "tool_search_tool_bm25_20251119"
+    # The API's own search ran in the reply; its blocks went back in the history as sent,
+    # and the server accepted that history.
+    kinds = [block["type"] for block in harness.history(harness.bodies()[1])[1]["content"]]
+    assert kinds == ["server_tool_use", "tool_search_tool_result", "tool_use"]
+    assert result.tool_results[0].content == "Lima: 21 degrees and sunny"
+
+    # Streamed, the search's blocks are assembled the same way.
+    harness.server.script(
+        [Reply.calls(Call("get_weather", {"city": "Quito"})), Reply.text("Cool.")]
+    )
+    finished = harness.stream(
+        harness.runner(tools=Registry([get_weather, add]), tool_search=search), "Quito?"
+    )[-1]
+    assert isinstance(finished, RunFinished)
+    assert finished.result.text == "Cool."
+    streamed = finished.result.messages[1]["content"]
+    assert [block["type"] for block in streamed][:2] == [
+        "server_tool_use",
+        "tool_search_tool_result",
+    ]
+    assert streamed[0]["input"] == {"query": "get weather"}
 
 
 def test_the_fake_anthropic_api_refuses_deferred_tools_without_a_search(

@@ -343,11 +343,19 @@ def _stop_reason(reply: Reply) -> str:
     return "tool_use" if reply.tool_calls else "end_turn"
 
 
-def _content(server: FakeServer, reply: Reply) -> list[dict[str, Any]]:
+def _content(
+    server: FakeServer, reply: Reply, request: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     if reply.content:
         blocks.append({"type": "text", "text": reply.content})
+    unloaded = _deferred(request or {}) - _loaded(request or {})
     for call in reply.tool_calls:
+        if call.name in unloaded:
+            # As the live API does with deferred tools: its tool search runs first, in the
+            # same response, and loads the tool the model then calls.
+            unloaded.discard(call.name)
+            blocks.extend(_tool_search(server, call.name))
         blocks.append(
             {
                 "type": "tool_use",
@@ -357,6 +365,46 @@ def _content(server: FakeServer, reply: Reply) -> list[dict[str, Any]]:
             }
         )
     return blocks
+
+
+def _deferred(request: dict[str, Any]) -> set[str]:
+    tools = [as_object(t) or {} for t in as_list(request.get("tools")) or []]
+    return {str(t.get("name")) for t in tools if t.get("defer_loading") is True}
+
+
+def _loaded(request: dict[str, Any]) -> set[str]:
+    """The deferred tools an earlier tool search of this conversation loaded."""
+    names: set[str] = set()
+    for message in as_list(request.get("messages")) or []:
+        content = (as_object(message) or {}).get("content")
+        for block in as_list(content) or []:
+            found = as_object(block) or {}
+            if found.get("type") != "tool_search_tool_result":
+                continue
+            result = as_object(found.get("content")) or {}
+            for reference in as_list(result.get("tool_references")) or []:
+                names.add(str((as_object(reference) or {}).get("tool_name")))
+    return names
+
+
+def _tool_search(server: FakeServer, name: str) -> list[dict[str, Any]]:
+    search_id = server.new_id("srvtoolu")
+    return [
+        {
+            "type": "server_tool_use",
+            "id": search_id,
+            "name": "tool_search_tool_bm25",
+            "input": {"query": name.replace("_", " ")},
+        },
+        {
+            "type": "tool_search_tool_result",
+            "tool_use_id": search_id,
+            "content": {
+                "type": "tool_search_tool_search_result",
+                "tool_references": [{"type": "tool_reference", "tool_name": name}],
+            },
+        },
+    ]
 
 
 def _usage(reply: Reply, output_tokens: int) -> dict[str, Any]:
@@ -406,6 +454,8 @@ def _stream(
                 send(
                     "content_block_delta", index=index, delta={"type": "text_delta", "text": piece}
                 )
+        elif "input" not in block:  # a server tool's result arrives whole
+            send("content_block_start", index=index, content_block=block)
         else:
             send(
                 "content_block_start",
@@ -444,7 +494,7 @@ def handle(server: FakeServer, exchange: Exchange, body: Any, headers: Mapping[s
         exchange.send_json(error.status, error.body, {"request-id": exchange.request_id})
         return
     reply = server.next_reply("anthropic", request)
-    content = _content(server, reply)
+    content = _content(server, reply, request)
     message_id = server.new_id("msg")
     model = str(request["model"])
     if request.get("stream"):
