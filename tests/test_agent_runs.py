@@ -807,3 +807,20 @@ def test_a_token_budget_counted_by_anthropics_own_endpoint(server: FakeServer) -
     assert counted  # the provider counted, not the estimate
     assert [m["content"] for m in sent[-1]["messages"]] == ["sure?"]
     assert len(chat.messages) == 6
+
+
+def test_a_typed_answer_is_always_offered_beside_the_chosen_tools() -> None:
+    model = ScriptedModel(
+        [call("add", a=1, b=2), call("final_answer", answer={"city": "Sum", "degrees": 3})]
+    )
+    runner = Runner(
+        model,
+        tools=[add, get_weather],
+        select_tools=lambda state: [] if state.succeeded else ["add"],
+        output_type=Forecast,
+        output_mode="tool",
+    )
+    result = runner.run("add then answer")
+    assert result.output == Forecast(city="Sum", degrees=3)
+    offered = [[t["function"]["name"] for t in r.tools] for r in model.requests]
+    assert offered == [["add", "final_answer"], ["final_answer"]]

@@ -279,7 +279,8 @@ def _steps(
             refusal = _refused(
                 call, index, reply, limits=limits, calls_so_far=made, seen=progress.seen
             )
-            if refusal is None and offer is not None and not offer.offered(call.name):
+            answer_call = config.output is not None and config.output.is_call(call.name)
+            if refusal is None and offer and not answer_call and not offer.offered(call.name):
                 refusal = _feedback.not_offered(call.name, offer.names), None
             if refusal is None:
                 to_run.append(index)
