@@ -389,7 +389,20 @@ def test_past_its_retry_budget_a_tool_ends_the_run(harness: Harness) -> None:
         "invalid_arguments",
         "retry",
     ]
-    assert "retry budget (2" in result.explanation
+    assert result.explanation.startswith(
+        "Stopped because calls of 'book' kept failing past its retry budget of 2"
+    )
+
+
+def test_a_tools_own_retry_budget_wins_over_the_runs() -> None:
+    patient = book.with_options(max_retries=3)
+    model = ScriptedModel([call("book", day=d) for d in (1, 2, 3, 4)] + ["never"])
+    result = Runner(model, tools=[patient], limits=Limits(max_retries=0)).run("go")
+    assert result.stop_reason == "max_retries"
+    assert len(result.tool_results) == 4
+    assert "retry budget of 3" in result.explanation
+    with pytest.raises(ValueError, match="max_retries must be a whole number of at least 0"):
+        book.with_options(max_retries=-1)
 
 
 def test_retries_are_counted_per_tool() -> None:

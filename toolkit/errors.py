@@ -127,8 +127,8 @@ class Retry(ToolError):
     ```
 
     The model receives ``message`` as the call's error result (like ``ToolError``), and the
-    call counts against the tool's retry budget in a run (``Limits.max_retries``, counted
-    per tool), as arguments that fail validation do: past it, the run ends with
+    call counts against the tool's retry budget in a run (its ``max_retries``, else
+    ``Limits.max_retries``), as arguments that fail validation do: past it, the run ends with
     ``stop_reason == "max_retries"``. Its error kind is ``"retry"``.
     """
 

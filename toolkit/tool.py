@@ -114,6 +114,8 @@ class Tool(Generic[P, R]):
             registry's default, JSON for everything but ``str``).
         needs_approval: A ``Runner`` pauses before running a call of this tool until the
             call is approved, edited or denied.
+        max_retries: Failed calls of this tool a ``Runner`` lets the model try again in one
+            run (``None``: the run's ``Limits.max_retries``).
         tags: Labels for choosing tools (``Registry.add_pack(..., include_tags=...)``).
         secrets: Names of the secrets the tool needs (environment variables, or keys of
             the registry's ``secrets`` mapping): a ``Registry`` checks them before each call
@@ -133,6 +135,7 @@ class Tool(Generic[P, R]):
         "annotations",
         "base_name",
         "description",
+        "max_retries",
         "name",
         "namespace",
         "needs_approval",
@@ -156,6 +159,7 @@ class Tool(Generic[P, R]):
     timeout: float | None
     serializer: Callable[[Any], str] | None
     needs_approval: bool
+    max_retries: int | None
     __wrapped__: Callable[P, R]
     _schema: FunctionSchema
     _definitions: dict[tuple[str, bool], tuple[dict[str, Any], tuple[Change, ...]]]
@@ -176,9 +180,18 @@ class Tool(Generic[P, R]):
         tags: Iterable[str] = (),
         secrets: Iterable[str] = (),
         namespace: str | None = None,
+        max_retries: int | None = None,
     ) -> None:
         if timeout is not None and not timeout > 0:
             raise ValueError(f"tool {schema.name!r}: timeout must be a positive number of seconds")
+        retries = cast("object", max_retries)
+        if retries is not None and (
+            isinstance(retries, bool) or not isinstance(retries, int) or retries < 0
+        ):
+            raise ValueError(
+                f"tool {schema.name!r}: max_retries must be a whole number of at least 0, "
+                f"got {max_retries!r}"
+            )
         base = schema.name if name is None else name
         chosen = base if namespace is None else namespaced(namespace, base)
         # (the schema's own name was checked when it was built)
@@ -207,6 +220,7 @@ class Tool(Generic[P, R]):
         setting(self, "timeout", timeout)
         setting(self, "serializer", serializer)
         setting(self, "needs_approval", needs_approval)
+        setting(self, "max_retries", max_retries)
         setting(self, "_definitions", {})
         setting(self, "__name__", getattr(fn, "__name__", schema.name))
         setting(self, "__qualname__", schema.qualname)
@@ -232,6 +246,7 @@ class Tool(Generic[P, R]):
         needs_approval: bool = False,
         tags: Iterable[str] = (),
         secrets: Iterable[str] = (),
+        max_retries: int | None = None,
     ) -> Tool[..., Any]:
         """A tool whose arguments a JSON Schema describes instead of a signature (a tool of
         an MCP server, an OpenAPI operation): ``function`` (sync or async) is called with
@@ -251,7 +266,7 @@ class Tool(Generic[P, R]):
             description: What the tool does, for the model.
             owner: Who the tool belongs to, for error messages (default ``tool 'name'``).
             strict, annotations, sequential, timeout, serializer, needs_approval, tags,
-            secrets: As for ``@tool``.
+            secrets, max_retries: As for ``@tool``.
 
         Raises:
             ToolDefinitionError: the name or the schema cannot be used, naming the place.
@@ -270,6 +285,7 @@ class Tool(Generic[P, R]):
             needs_approval=needs_approval,
             tags=tags,
             secrets=secrets,
+            max_retries=max_retries,
         )
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -297,6 +313,7 @@ class Tool(Generic[P, R]):
         tags: Iterable[str] = _UNSET,
         secrets: Iterable[str] = _UNSET,
         namespace: str | None = _UNSET,
+        max_retries: int | None = _UNSET,
     ) -> Tool[P, R]:
         """A copy of this tool with the given options changed (the others kept), sharing the
         schema and validator, with its own cache of rendered definitions.
@@ -322,6 +339,7 @@ class Tool(Generic[P, R]):
             tags=self.tags if tags is _UNSET else tags,
             secrets=self.secrets if secrets is _UNSET else secrets,
             namespace=self.namespace if namespace is _UNSET else namespace,
+            max_retries=self.max_retries if max_retries is _UNSET else max_retries,
         )
 
     # -- the function, unchanged -------------------------------------------------------------
@@ -644,6 +662,7 @@ def tool(
     needs_approval: bool = False,
     tags: Iterable[str] = (),
     secrets: Iterable[str] = (),
+    max_retries: int | None = None,
 ) -> Tool[P, R]: ...
 @overload
 def tool(
@@ -660,6 +679,7 @@ def tool(
     needs_approval: bool = False,
     tags: Iterable[str] = (),
     secrets: Iterable[str] = (),
+    max_retries: int | None = None,
 ) -> Callable[[Callable[P, R]], Tool[P, R]]: ...
 def tool(
     fn: Callable[P, R] | None = None,
@@ -677,6 +697,7 @@ def tool(
     needs_approval: bool = False,
     tags: Iterable[str] = (),
     secrets: Iterable[str] = (),
+    max_retries: int | None = None,
 ) -> Tool[P, R] | Callable[[Callable[P, R]], Tool[P, R]]:
     """Turn a function into a ``Tool``: ``@tool`` or ``@tool(name=..., ...)``.
 
@@ -707,6 +728,9 @@ def tool(
             from the environment (or the registry's ``secrets`` mapping) at each call and
             given to the tool in ``Context.secrets``; a call without them gets an error
             result naming the variable to set. Never part of a schema or a message.
+        max_retries: Failed calls of this tool (arguments that fail validation, or
+            ``toolkit.Retry`` raised) a ``Runner`` lets the model try again in one run;
+            the next failure ends the run (``None``: ``Limits.max_retries``).
 
     Raises:
         ToolDefinitionError: listing every problem found, each naming the parameter and the fix.
@@ -734,6 +758,7 @@ def tool(
             needs_approval=needs_approval,
             tags=tags,
             secrets=secrets,
+            max_retries=max_retries,
         )
 
     if fn is not None:

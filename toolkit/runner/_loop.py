@@ -110,6 +110,7 @@ class LoopSettings:
     settings: Mapping[str, Any]
     limits: Limits
     needs_approval: Callable[[str], bool] = lambda name: False
+    retry_budget: Callable[[str], int | None] = lambda name: None  # a tool's own max_retries
     request_timeout: float | None = None
     offer: Callable[[RunState], Offer] | None = None
     history_policy: HistoryPolicy | None = None
@@ -428,7 +429,7 @@ def _result(
         usage=progress.usage,
         stop_reason=reason,
         pending=pending,
-        explanation=explain(reason, limits),
+        explanation=explain(reason, limits, progress.exhausted),
     )
 
 
@@ -466,8 +467,12 @@ def _limit_reached(config: LoopSettings, progress: Progress) -> StopReason | Non
         return "deadline"
     if limits.token_budget is not None and progress.usage.total_tokens >= limits.token_budget:
         return "token_budget"
-    if any(count > limits.max_retries for count in progress.retries.values()):
-        return "max_retries"
+    for name, count in progress.retries.items():
+        own = config.retry_budget(name)
+        budget = limits.max_retries if own is None else own
+        if count > budget:
+            progress.exhausted = (name, budget)
+            return "max_retries"
     return None
 
 

@@ -109,6 +109,11 @@ ApprovalPolicy = Literal["marked", "destructive", "all"]
 """Which calls a ``Runner`` pauses for (see ``Runner``'s ``approval``)."""
 
 
+def _retry_budget(registry: Registry, name: str) -> int | None:
+    found = registry.get(name)
+    return None if found is None else found.max_retries
+
+
 def _needs_approval(registry: Registry, policy: ApprovalPolicy, name: str) -> bool:
     found = registry.get(name)
     if found is None:
@@ -561,6 +566,7 @@ class Runner(Generic[OutputT]):
             output_tool=output_definition if native else None,
             limits=self.limits if limits is None else limits,
             needs_approval=functools.partial(_needs_approval, registry, self.approval),
+            retry_budget=functools.partial(_retry_budget, registry),
         )
 
     def _resumed(

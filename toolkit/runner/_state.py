@@ -102,6 +102,7 @@ class Progress:
     calls_made: int = 0
     seen: dict[str, int] = field(default_factory=dict[str, int])
     retries: dict[str, int] = field(default_factory=dict[str, int])  # failed calls per tool
+    exhausted: tuple[str, int] | None = None  # the tool past its retry budget, and the budget
     text: str = ""
     earlier_steps: int = 0  # steps taken before an approval pause, in the paused run
 
@@ -180,8 +181,15 @@ class RunResult(Generic[OutputT]):
         return [result for step in self.steps for result in step.results]
 
 
-def explain(reason: StopReason, limits: Any) -> str:
-    """One sentence saying why a run ended (``limits`` is the run's ``Limits``)."""
+def explain(reason: StopReason, limits: Any, exhausted: tuple[str, int] | None = None) -> str:
+    """One sentence saying why a run ended (``limits`` is the run's ``Limits``;
+    ``exhausted``, the tool whose retry budget ran out, and that budget)."""
+    if reason == "max_retries" and exhausted is not None:
+        name, budget = exhausted
+        return (
+            f"Stopped because calls of {name!r} kept failing past its retry budget of "
+            f"{budget} (Limits.max_retries, or the tool's own max_retries)."
+        )
     sentences: dict[str, str] = {
         "end": "The model answered.",
         "max_steps": f"Stopped after {limits.max_steps} model requests (Limits.max_steps).",
@@ -201,7 +209,7 @@ def explain(reason: StopReason, limits: Any) -> str:
         "timeout": "A model request ran out of time (the timeout setting) and was cancelled.",
         "max_retries": (
             "Stopped because a tool's calls kept failing past its retry budget "
-            f"({limits.max_retries}; Limits.max_retries)."
+            "(Limits.max_retries, or the tool's own max_retries)."
         ),
         "error": "The run failed.",
     }
