@@ -238,7 +238,7 @@ class Runner(Generic[OutputT]):
                 raise ValueError("pass select_tools or tool_search, not both")
             select_tools = self._search(tool_search)
         self.select_tools = select_tools
-        self._offers: dict[tuple[str, ...], Offer] = {}
+        self._offers: dict[tuple[Tool[..., Any], ...], Offer] = {}
         self.output_type = output_type
         self._output: Output | None = None
         if output_type is not str:
@@ -623,7 +623,7 @@ class Runner(Generic[OutputT]):
         """The tools ``select_tools`` chose for the next request, rendered once per choice
         (so that the same choice sends the same bytes)."""
         assert self.select_tools is not None
-        names: list[str] = []
+        chosen: list[Tool[..., Any]] = []
         for item in self.select_tools(state):
             name = item.name if isinstance(item, Tool) else item
             found = self.registry.get(name) if isinstance(cast("object", name), str) else None
@@ -631,21 +631,23 @@ class Runner(Generic[OutputT]):
                 raise ValueError(
                     f"select_tools returned {item!r}, which is not a tool of the runner's registry"
                 )
-            if found.name not in names:
-                names.append(found.name)
-        key = tuple(names)
+            if found not in chosen:
+                chosen.append(found)
+        # Keyed by the tools themselves: a tool replaced under the same name (an MCP
+        # server's new listing) is rendered again.
+        key = tuple(chosen)
         offer = self._offers.get(key)
         if offer is None:
             registry = self.registry
-            tools = [registry[name] for name in key]
-            allowed = frozenset(key)
+            tools = list(key)
+            allowed = frozenset(tool.name for tool in key)
 
             def offered(name: str) -> bool:
                 found = registry.get(name)
                 return found is not None and found.name in allowed
 
             definitions = self.codec.render_tools(tools, strict=self.strict)
-            offer = Offer(definitions, key, offered)
+            offer = Offer(definitions, tuple(tool.name for tool in key), offered)
             if len(self._offers) >= _OFFERS_KEPT:
                 self._offers.pop(next(iter(self._offers)))
             self._offers[key] = offer
