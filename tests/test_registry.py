@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import datetime
 import threading
 import time
@@ -18,6 +19,7 @@ from pydantic import BaseModel
 from toolkit import (
     Context,
     Registry,
+    Runner,
     Tool,
     ToolCall,
     ToolError,
@@ -27,6 +29,8 @@ from toolkit import (
     Veto,
     tool,
 )
+from toolkit.testing import ScriptedModel
+from toolkit.testing import call as reply_call
 
 
 @tool
@@ -776,3 +780,59 @@ def test_json_arrays_are_not_taken_as_positional_arguments(
     assert result.content.startswith(
         "Invalid arguments for get_weather:\n- arguments: Input should be a"
     )
+
+
+# -- the caller's context variables reach every tool --------------------------------------------
+
+_REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
+
+
+@tool
+def sync_reads_context() -> str:
+    """Read the request id."""
+    return _REQUEST_ID.get()
+
+
+@tool(timeout=5)
+def sync_in_pool_reads_context() -> str:
+    """Read the request id, in a worker thread (a timeout needs one)."""
+    return _REQUEST_ID.get()
+
+
+@tool
+async def async_reads_context() -> str:
+    """Read the request id, as a task."""
+    return _REQUEST_ID.get()
+
+
+_CONTEXT_CALLS = [
+    ToolCall(id="1", name="sync_reads_context", arguments={}),
+    ToolCall(id="2", name="sync_in_pool_reads_context", arguments={}),
+    ToolCall(id="3", name="async_reads_context", arguments={}),
+]
+
+
+def test_tools_see_the_callers_context_variables_in_threads_and_tasks() -> None:
+    registry = Registry([sync_reads_context, sync_in_pool_reads_context, async_reads_context])
+    token = _REQUEST_ID.set("req-sync")
+    try:
+        assert [r.content for r in registry.execute(_CONTEXT_CALLS)] == ["req-sync"] * 3
+        assert [r.content for r in registry.execute(_CONTEXT_CALLS[1:2])] == ["req-sync"]
+    finally:
+        _REQUEST_ID.reset(token)
+
+    async def main() -> list[str]:
+        _REQUEST_ID.set("req-async")
+        return [r.content for r in await registry.execute_async(_CONTEXT_CALLS)]
+
+    assert asyncio.run(main()) == ["req-async"] * 3
+
+
+def test_a_runner_keeps_the_callers_context_for_its_tools() -> None:
+    model = ScriptedModel([[reply_call("sync_in_pool_reads_context")], "done"])
+    runner = Runner(model, tools=[sync_in_pool_reads_context])
+    token = _REQUEST_ID.set("req-run")
+    try:
+        assert runner.run("go").tool_results[0].content == "req-run"
+    finally:
+        _REQUEST_ID.reset(token)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import dataclasses
 import difflib
 import functools
@@ -37,7 +38,7 @@ from pydantic import ValidationError
 from pydantic_core import to_json
 
 from toolkit import _feedback
-from toolkit._execution import run_on_loop, thread_pool
+from toolkit._execution import GrowingThreadPool, run_on_loop, thread_pool
 from toolkit.calls import ArgumentProblem, CallError, ErrorKind, ToolCall, ToolResult
 from toolkit.context import Context, Secrets
 from toolkit.errors import Retry, ToolDefinitionError, ToolError, ToolNameConflict
@@ -888,7 +889,7 @@ class Registry:
             return (value, None, perf_counter())
         pool = self.executor or thread_pool()
         try:
-            future = pool.submit(entry.function, *args, **kwargs)
+            future = pool.submit(*_in_context(pool, entry.function), *args, **kwargs)
         except BaseException as error:  # a shut-down executor, a process pool's pickling
             return (None, error, perf_counter())
         try:
@@ -941,8 +942,9 @@ class Registry:
                 value = await fn(*args, **kwargs)
             else:
                 loop = asyncio.get_running_loop()
-                bound = functools.partial(fn, *args, **kwargs)
-                value = await loop.run_in_executor(self.executor or thread_pool(), bound)
+                pool = self.executor or thread_pool()
+                bound = functools.partial(*_in_context(pool, fn), *args, **kwargs)
+                value = await loop.run_in_executor(pool, bound)
         except asyncio.CancelledError:
             raise  # a cancellation of this call (or the tool's own: gather tells them apart)
         except BaseException as error:  # KeyboardInterrupt too: never out into the loop
@@ -954,6 +956,16 @@ class Registry:
 
 _Limit = Callable[[float | None], float | None]
 """Turns a call's own timeout into the one it runs with (the default, capped by a deadline)."""
+
+
+def _in_context(pool: concurrent.futures.Executor, fn: Callable[..., Any]) -> tuple[Any, ...]:
+    """What to submit to ``pool`` to call ``fn`` in the caller's context: its context
+    variables (a request id, the current tracing span...) are the tool's too, as with
+    ``asyncio.to_thread``. Only for threads: a context cannot cross into another process
+    (a ``ProcessPoolExecutor``), where the function goes as it is."""
+    if isinstance(pool, (GrowingThreadPool, concurrent.futures.ThreadPoolExecutor)):
+        return (contextvars.copy_context().run, fn)
+    return (fn,)
 
 
 def _time_limit(default: float | None, deadline: float | None) -> _Limit | None:
