@@ -16,16 +16,16 @@ The wording of the placeholders that stand for media in text (``describe``) live
 
 from __future__ import annotations
 
+# mimetypes, pathlib, urllib and pydantic_core's schema module cost milliseconds to import
+# and only a tool that returns media needs them: they are imported where used, so that
+# ``import toolkit`` stays light.
 import base64
-import binascii
-import mimetypes
 import os
 import re
-from pathlib import Path
-from typing import Any, ClassVar, TypeAlias, cast, final
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, cast, final
 
-from pydantic_core import core_schema
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["IMAGE_TYPES", "MAX_BYTES", "MAX_URL_CHARS", "File", "Image", "Part", "describe"]
 
@@ -103,6 +103,8 @@ class _Media:
         else:
             _check_link(kind, url)
             if media_type is None:
+                from urllib.parse import urlsplit  # noqa: PLC0415 - see the imports
+
                 media_type = _guess(urlsplit(url).path)
                 if media_type is None:
                     raise ValueError(
@@ -195,6 +197,8 @@ class _Media:
         # returned dict reaches the model as "[image: image/png, 3.1 KB]", and the JSON
         # Schema of a tool returning one (MCP's outputSchema) is a string. Never taken as
         # an argument: nothing a model writes is an image.
+        from pydantic_core import core_schema  # noqa: PLC0415 - see the imports
+
         return core_schema.is_instance_schema(
             cls,
             serialization=core_schema.plain_serializer_function_ser_schema(
@@ -219,7 +223,9 @@ class _Media:
     def _read(cls, path: str | os.PathLike[str], media_type: str | None) -> tuple[bytes, str]:
         """The bytes of the file at ``path`` and its media type (given, or guessed)."""
         kind = cls.__name__
-        where = Path(path)
+        from pathlib import Path  # noqa: PLC0415 - see the imports
+
+        where: Path = Path(path)
         if media_type is None:
             media_type = _guess(where.name)
             if media_type is None:
@@ -342,7 +348,7 @@ class File(_Media):
             OSError: the file cannot be read.
         """
         data, guessed = cls._read(path, media_type)
-        return cls(data, media_type=guessed, filename=filename or Path(path).name)
+        return cls(data, media_type=guessed, filename=filename or os.path.basename(path))
 
     @classmethod
     def _example(cls) -> str:
@@ -425,6 +431,8 @@ def _guess(name: str) -> str | None:
     known = _KNOWN_SUFFIXES.get(suffix)
     if known is not None:
         return known
+    import mimetypes  # noqa: PLC0415 - see the imports
+
     guessed, _encoding = mimetypes.guess_type("x" + suffix) if suffix else (None, None)
     return guessed
 
@@ -433,6 +441,8 @@ def _check_link(kind: str, url: str) -> None:
     if len(url) > MAX_URL_CHARS:
         raise ValueError(f"{kind}: the URL is {len(url):,} characters, more than {MAX_URL_CHARS:,}")
     try:
+        from urllib.parse import urlsplit  # noqa: PLC0415 - see the imports
+
         parts = urlsplit(url)
     except ValueError as error:
         raise ValueError(f"{kind}: malformed URL {url[:_MAX_URL_SHOWN]!r}: {error}") from None
@@ -455,6 +465,6 @@ def _data_url(kind: str, url: str) -> tuple[str, bytes, str]:
     _check_size(kind, len(payload) // 4 * 3, "the data: URL's data")  # before decoding
     try:
         data = base64.b64decode(payload, validate=True)
-    except (binascii.Error, ValueError) as error:
+    except ValueError as error:  # binascii.Error is a ValueError
         raise ValueError(f"{kind}: the data: URL's data is not valid base64 ({error})") from None
     return media_type, data, payload
