@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
     "toolkit._lossless": 1,
     "toolkit._generate": 1,
     "toolkit._feedback": 1,
+    "toolkit._tracing": 1,  # OpenTelemetry, imported only when installed and a run starts
     # 2: a function read once into a plan (schema + validator)
     "toolkit.schema": 2,
     "toolkit._json_schema": 2,
@@ -283,7 +284,8 @@ def test_import_toolkit_loads_no_sdk_and_no_runner() -> None:
     code = (
         "import sys, toolkit\n"
         "heavy = ('openai', 'anthropic', 'httpx2', 'mcp', 'toolkit.registry', 'toolkit.runner',"
-        " 'toolkit.backends', 'toolkit.mcp', 'toolkit.tool_search', 'google.genai')\n"
+        " 'toolkit.backends', 'toolkit.mcp', 'toolkit.tool_search', 'google.genai',"
+        " 'opentelemetry')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     done = subprocess.run(

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Union, cast
 from pydantic import ValidationError
 from pydantic_core import to_json
 
-from toolkit import _feedback
+from toolkit import _feedback, _tracing
 from toolkit._execution import GrowingThreadPool, run_on_loop, thread_pool
 from toolkit.calls import ArgumentProblem, CallError, ErrorKind, ToolCall, ToolResult
 from toolkit.context import Context, Secrets
@@ -549,7 +549,7 @@ class Registry:
             if type(checked) is ToolResult:  # (ToolResult is final: this narrows it out)
                 return [checked]
             if not checked[0].is_async:
-                outcome = self._call_sync(checked)
+                outcome = self._call_sync(checked, call)
                 if outcome[1] is not None and _is_fatal(outcome[1]):
                     raise outcome[1]  # what stops the program goes up, once settled
                 return [self._finish(call, checked, outcome)]
@@ -563,7 +563,7 @@ class Registry:
             if isinstance(effect, _Run):
                 jobs = effect.jobs
                 if len(jobs) == 1 and not jobs[0].entry.is_async:
-                    reply = [self._call_sync(jobs[0].checked)]
+                    reply = [self._call_sync(jobs[0].checked, jobs[0].call)]
                 else:
                     reply = run_on_loop(self._run_group(jobs))
             else:
@@ -877,19 +877,22 @@ class Registry:
 
     # -- running groups of calls ---------------------------------------------------------------
 
-    def _call_sync(self, checked: _Checked) -> _Outcome:
+    def _call_sync(self, checked: _Checked, call: ToolCall) -> _Outcome:
         """A lone sync call of the sync driver: inline in this thread, or (with a timeout or
         an executor) in a worker thread this one waits for, no event loop involved."""
         entry, args, kwargs, _, timeout = checked
+        function = entry.function
+        if _tracing.tracer() is not None:
+            function = _traced(entry, call, function)
         if timeout is None and self.executor is None:
             try:
-                value = entry.function(*args, **kwargs)
+                value = function(*args, **kwargs)
             except Exception as error:  # what stops the program is raised as it comes
                 return (None, error, perf_counter())
             return (value, None, perf_counter())
         pool = self.executor or thread_pool()
         try:
-            future = pool.submit(*_in_context(pool, entry.function), *args, **kwargs)
+            future = pool.submit(*_in_context(pool, function), *args, **kwargs)
         except BaseException as error:  # a shut-down executor, a process pool's pickling
             return (None, error, perf_counter())
         try:
@@ -937,6 +940,8 @@ class Registry:
     async def _attempt(self, job: _Job) -> _Outcome:
         entry, args, kwargs, _, _ = job.checked
         fn = entry.function
+        if _tracing.tracer() is not None:
+            fn = _traced(entry, job.call, fn)
         try:
             if entry.is_async:
                 value = await fn(*args, **kwargs)
@@ -956,6 +961,17 @@ class Registry:
 
 _Limit = Callable[[float | None], float | None]
 """Turns a call's own timeout into the one it runs with (the default, capped by a deadline)."""
+
+
+def _traced(entry: _Entry, call: ToolCall, function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` in an ``execute_tool`` span (OpenTelemetry is on)."""
+    return _tracing.traced_tool(
+        function,
+        name=entry.tool.name,
+        call_id=call.id,
+        description=entry.tool.description,
+        arguments=call.arguments,
+    )
 
 
 def _in_context(pool: concurrent.futures.Executor, fn: Callable[..., Any]) -> tuple[Any, ...]:

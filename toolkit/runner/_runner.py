@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, cast
 
 import pydantic_core
 
+from toolkit import _tracing
 from toolkit.backends import model_for
 from toolkit.calls import ToolCall, ToolResult
 from toolkit.errors import StateError
@@ -388,48 +389,75 @@ class Runner(Generic[OutputT]):
         which closes the open calls and raises it (or ends the run, past its deadline)."""
         outcome: Any = None
         error: BaseException | None = None
-        while True:
+        agent = _tracing.start_agent(self.codec.name, self.model)
+        try:
+            while True:
+                try:
+                    effect = loop.send(outcome) if error is None else loop.throw(error)
+                except StopIteration as stop:
+                    _tracing.finish_agent(agent, stop.value)
+                    agent = None
+                    yield RunFinished(stop.value)
+                    return
+                outcome, error = None, None
+                try:
+                    outcome = yield from self._step(backend, effect, agent, streaming=streaming)
+                except GeneratorExit:
+                    loop.close()  # the consumer stopped: the loop answers its open calls
+                    raise
+                except BaseException as exc:
+                    error = exc
+        except BaseException as failure:
+            _tracing.finish_agent(agent, error=failure)
+            agent = None
+            raise
+        finally:
+            _tracing.finish_agent(agent)
+
+    def _step(
+        self, backend: SyncModel, effect: Effect, agent: Any, *, streaming: bool
+    ) -> Generator[Event, None, Any]:
+        """One effect of the loop with a sync backend: its events, then its outcome."""
+        outcome: Any = None
+        if isinstance(effect, CallModel):
+            self._notify(self.on_request, effect.request)
+            chat = _tracing.chat_span(agent, effect.request, self.codec.name)
             try:
-                effect = loop.send(outcome) if error is None else loop.throw(error)
-            except StopIteration as stop:
-                yield RunFinished(stop.value)
-                return
-            outcome, error = None, None
-            try:
-                if isinstance(effect, CallModel):
-                    self._notify(self.on_request, effect.request)
-                    if streaming:
-                        calls = _CallEvents(self._output)
-                        for item in _within_sync(backend.stream(effect.request), effect.request):
-                            if isinstance(item, ModelReply):
-                                outcome = item
-                            else:
-                                yield from calls.translate(item)
-                        yield from calls.finish(outcome)
-                    else:
-                        outcome = backend.complete(effect.request)
-                    self._replied(outcome)
-                    yield from (ToolCallComplete(call) for call in outcome.calls)
-                elif isinstance(effect, RunCalls):
-                    registry = self._registry_for(effect)
-                    outcome = registry.execute(
-                        effect.calls,
-                        context=self.context,
-                        default_timeout=effect.timeout,
-                        deadline=effect.deadline,
-                    )
-                elif isinstance(effect, AwaitApproval):
-                    outcome = self._decisions(effect, asynchronous=False)
-                elif isinstance(effect, Answered):
-                    self._notify(self.on_tool_end, list(effect.results))
-                    yield from (ToolResultEvent(result) for result in effect.results)
+                if streaming:
+                    calls = _CallEvents(self._output)
+                    for item in _within_sync(backend.stream(effect.request), effect.request):
+                        if isinstance(item, ModelReply):
+                            outcome = item
+                        else:
+                            yield from calls.translate(item)
+                    yield from calls.finish(outcome)
                 else:
-                    yield StepFinished(effect.step)
-            except GeneratorExit:
-                loop.close()  # the consumer stopped: the loop answers its open calls
+                    outcome = backend.complete(effect.request)
+                self._replied(outcome)
+            except BaseException as failure:
+                if chat is not None:
+                    chat.failed(failure)
                 raise
-            except BaseException as exc:
-                error = exc
+            if chat is not None:
+                chat.done(outcome)
+            yield from (ToolCallComplete(call) for call in outcome.calls)
+        elif isinstance(effect, RunCalls):
+            registry = self._registry_for(effect)
+            with _tracing.agent_context(agent):
+                outcome = registry.execute(
+                    effect.calls,
+                    context=self.context,
+                    default_timeout=effect.timeout,
+                    deadline=effect.deadline,
+                )
+        elif isinstance(effect, AwaitApproval):
+            outcome = self._decisions(effect, asynchronous=False)
+        elif isinstance(effect, Answered):
+            self._notify(self.on_tool_end, list(effect.results))
+            yield from (ToolResultEvent(result) for result in effect.results)
+        else:
+            yield StepFinished(effect.step)
+        return outcome
 
     async def _drive_async(
         self, backend: AsyncModel, loop: Generator[Effect, Any, RunResult], *, streaming: bool
@@ -437,55 +465,75 @@ class Runner(Generic[OutputT]):
         """The async twin of ``_drive``; a request is cancelled at the run's deadline."""
         outcome: Any = None
         error: BaseException | None = None
-        while True:
-            try:
-                effect = loop.send(outcome) if error is None else loop.throw(error)
-            except StopIteration as stop:
-                yield RunFinished(stop.value)
-                return
-            outcome, error = None, None
-            try:
-                if isinstance(effect, CallModel):
-                    self._notify(self.on_request, effect.request)
-                    request, timeout = effect.request, effect.request.timeout
-                    if streaming:
-                        calls = _CallEvents(self._output)
-                        async for item in _within(backend.stream_async(request), timeout):
-                            if isinstance(item, ModelReply):
-                                outcome = item
-                            else:
-                                for event in calls.translate(item):
+        agent = _tracing.start_agent(self.codec.name, self.model)
+        try:
+            while True:
+                try:
+                    effect = loop.send(outcome) if error is None else loop.throw(error)
+                except StopIteration as stop:
+                    _tracing.finish_agent(agent, stop.value)
+                    agent = None
+                    yield RunFinished(stop.value)
+                    return
+                outcome, error = None, None
+                try:
+                    if isinstance(effect, CallModel):
+                        self._notify(self.on_request, effect.request)
+                        request, timeout = effect.request, effect.request.timeout
+                        chat = _tracing.chat_span(agent, request, self.codec.name)
+                        try:
+                            if streaming:
+                                calls = _CallEvents(self._output)
+                                async for item in _within(backend.stream_async(request), timeout):
+                                    if isinstance(item, ModelReply):
+                                        outcome = item
+                                    else:
+                                        for event in calls.translate(item):
+                                            yield event
+                                for event in calls.finish(outcome):
                                     yield event
-                        for event in calls.finish(outcome):
-                            yield event
+                            else:
+                                reply = backend.complete_async(request)
+                                outcome = await asyncio.wait_for(reply, timeout)
+                            self._replied(outcome)
+                        except BaseException as failure:
+                            if chat is not None:
+                                chat.failed(failure)
+                            raise
+                        if chat is not None:
+                            chat.done(outcome)
+                        for call in outcome.calls:
+                            yield ToolCallComplete(call)
+                    elif isinstance(effect, RunCalls):
+                        registry = self._registry_for(effect)
+                        with _tracing.agent_context(agent):
+                            outcome = await registry.execute_async(
+                                effect.calls,
+                                context=self.context,
+                                default_timeout=effect.timeout,
+                                deadline=effect.deadline,
+                            )
+                    elif isinstance(effect, AwaitApproval):
+                        outcome = self._decisions(effect, asynchronous=True)
+                        if inspect.isawaitable(outcome):
+                            outcome = await outcome
+                    elif isinstance(effect, Answered):
+                        self._notify(self.on_tool_end, list(effect.results))
+                        for result in effect.results:
+                            yield ToolResultEvent(result)
                     else:
-                        outcome = await asyncio.wait_for(backend.complete_async(request), timeout)
-                    self._replied(outcome)
-                    for call in outcome.calls:
-                        yield ToolCallComplete(call)
-                elif isinstance(effect, RunCalls):
-                    registry = self._registry_for(effect)
-                    outcome = await registry.execute_async(
-                        effect.calls,
-                        context=self.context,
-                        default_timeout=effect.timeout,
-                        deadline=effect.deadline,
-                    )
-                elif isinstance(effect, AwaitApproval):
-                    outcome = self._decisions(effect, asynchronous=True)
-                    if inspect.isawaitable(outcome):
-                        outcome = await outcome
-                elif isinstance(effect, Answered):
-                    self._notify(self.on_tool_end, list(effect.results))
-                    for result in effect.results:
-                        yield ToolResultEvent(result)
-                else:
-                    yield StepFinished(effect.step)
-            except GeneratorExit:
-                loop.close()
-                raise
-            except BaseException as exc:
-                error = exc
+                        yield StepFinished(effect.step)
+                except GeneratorExit:
+                    loop.close()
+                    raise
+                except BaseException as exc:
+                    error = exc
+        except BaseException as failure:
+            _tracing.finish_agent(agent, error=failure)
+            agent = None
+            raise
+        finally:
+            _tracing.finish_agent(agent)
 
     # -- shared steps -----------------------------------------------------------------------------
 
