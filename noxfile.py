@@ -212,7 +212,7 @@ def bench(session: nox.Session) -> None:
     `Client` (bench_mcp.py), then the first request's size with 200 tools, with and without
     ToolSearch (bench_tool_search.py). Options after `--` (`--quick`...) go to every
     script."""
-    session.install("-e", ".[mcp]", *_bench_peers())
+    session.install("-e", ".[mcp]", "opentelemetry-sdk", *_bench_peers())
     session.run("python", "tests/bench/bench_build.py", *session.posargs)
     session.run("python", "tests/bench/bench_dispatch.py", *session.posargs)
     session.run("python", "tests/bench/bench_loop.py", *session.posargs)

@@ -2,9 +2,9 @@
 
 Nothing here imports OpenTelemetry until a run or a tool call asks for the tracer, and
 then only if ``opentelemetry-api`` is installed: without it every function here is a
-cheap ``None`` check. Installed but with no tracer provider set (the API's default proxy),
-tracing is off too and costs one check per run and per call; any provider set, even the
-API's ``NoOpTracerProvider``, switches it on.
+cheap ``None`` check. Installed but with no tracer provider set (the API's default proxy)
+or the API's ``NoOpTracerProvider``, tracing is off too and costs one check per run and
+per call; any other provider switches it on.
 
 - ``invoke_agent`` (INTERNAL): one per run, under the caller's current span;
 - ``chat {model}`` (CLIENT): one per model request, under the run's span;
@@ -74,8 +74,8 @@ def tracer() -> Any | None:
     provider = getattr(state.trace, "_TRACER_PROVIDER", _UNSET)
     if provider is _UNSET:
         provider = state.trace.get_tracer_provider()
-    if provider is None or isinstance(provider, state.proxy):
-        return None
+    if provider is None or isinstance(provider, state.off):
+        return None  # no provider set, or the API's no-op one: nothing would be recorded
     return state
 
 
@@ -99,7 +99,7 @@ def _load(tracer_provider: Any = None, meter_provider: Any = None) -> Any | None
     meter = metrics.get_meter("toolkit", version, meter_provider=meter_provider)
     return _Otel(
         trace=trace,
-        proxy=trace.ProxyTracerProvider,
+        off=(trace.ProxyTracerProvider, trace.NoOpTracerProvider),
         context=context,
         tracer=trace.get_tracer("toolkit", version, tracer_provider=tracer_provider),
         own=tracer_provider is not None,
@@ -113,7 +113,7 @@ def _load(tracer_provider: Any = None, meter_provider: Any = None) -> Any | None
 
 
 class _Otel:
-    __slots__ = ("context", "duration", "own", "proxy", "tokens", "trace", "tracer")
+    __slots__ = ("context", "duration", "off", "own", "tokens", "trace", "tracer")
 
     def __init__(self, **parts: Any) -> None:
         for name, value in parts.items():

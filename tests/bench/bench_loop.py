@@ -362,6 +362,28 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--profile", action="store_true", help="also print a cProfile of the runner's loop"
     )
+    parser.add_argument(
+        "--tracing",
+        choices=("off", "noop", "sdk"),
+        default="off",
+        help="OpenTelemetry while the runner runs: off (no provider set), noop (the API's "
+        "NoOpTracerProvider: spans made, none recorded), sdk (the SDK's provider with no "
+        "exporter: spans recorded and dropped)",
+    )
+
+
+def _trace_with(mode: str) -> None:
+    """Set the global tracer provider the runner's spans go to (``off``: none)."""
+    if mode == "off":
+        return
+    from opentelemetry import trace
+
+    if mode == "noop":
+        trace.set_tracer_provider(trace.NoOpTracerProvider())
+    else:
+        from opentelemetry.sdk.trace import TracerProvider
+
+        trace.set_tracer_provider(TracerProvider())
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -377,6 +399,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"openai {version_of('openai')}, anthropic {version_of('anthropic')}"
     )
     print(f"At start: {load_note()}")
+    _trace_with(args.tracing)
+    print(f"OpenTelemetry: {args.tracing}")
 
     with FakeServer() as server:
         server.script(model)
