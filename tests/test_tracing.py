@@ -7,7 +7,7 @@ The OpenTelemetry SDK's in-memory exporter and metric reader record what toolkit
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any, cast
 
 import pytest
@@ -278,3 +278,15 @@ def test_without_a_provider_nothing_is_traced() -> None:
     assert _tracing.tracer() is None  # no global provider is set in the tests
     result = Runner(ScriptedModel([call("get_weather", city="Oslo"), "ok"]), tools=[get_weather])
     assert result.run("go").text == "ok"
+
+
+def test_a_stream_closed_early_ends_its_span_without_an_error(recorded: Recorded) -> None:
+    model = ScriptedModel([call("get_weather", city="Rome"), "Sunny."])
+    events = cast(
+        "Generator[Any, None, None]", Runner(model, tools=[get_weather]).stream("weather")
+    )
+    next(events)
+    events.close()
+    agent = recorded.one("invoke_agent")
+    assert dict(agent.attributes or {})["toolkit.stop_reason"] == "closed"
+    assert agent.status.status_code is not StatusCode.ERROR

@@ -164,7 +164,9 @@ def finish_agent(span: Any | None, result: Any = None, error: BaseException | No
         span.set_attribute("toolkit.stop_reason", result.stop_reason)
         if result.stop_reason not in ("end", "approval_required"):
             span.set_attribute("error.type", result.stop_reason)
-    if error is not None:
+    if isinstance(error, GeneratorExit):  # the consumer stopped streaming: not a failure
+        span.set_attribute("toolkit.stop_reason", "closed")
+    elif error is not None:
         _failed(span, error)
     span.end()
 
