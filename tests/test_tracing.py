@@ -11,6 +11,8 @@ from collections.abc import Generator, Iterator
 from typing import Any, cast
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("opentelemetry.sdk", reason="the OpenTelemetry SDK is not installed")
 
@@ -83,6 +85,11 @@ def pay(to: str) -> str:
 
 def _parent(span: ReadableSpan) -> int | None:
     return None if span.parent is None else span.parent.span_id
+
+
+def _trace(span: ReadableSpan) -> int:
+    assert span.context is not None
+    return span.context.trace_id
 
 
 def _id(span: ReadableSpan) -> int:
@@ -290,3 +297,164 @@ def test_a_stream_closed_early_ends_its_span_without_an_error(recorded: Recorded
     agent = recorded.one("invoke_agent")
     assert dict(agent.attributes or {})["toolkit.stop_reason"] == "closed"
     assert agent.status.status_code is not StatusCode.ERROR
+
+
+# -- across an MCP call ----------------------------------------------------------------------------
+
+
+class _MCPOverHTTP:
+    """toolkit's MCP server for ``registry`` on 127.0.0.1 in a thread of its own (its own
+    loop: nothing of the client's context reaches it but what the request carries)."""
+
+    def __init__(self, registry: Any) -> None:
+        import concurrent.futures
+        import threading
+
+        from toolkit.mcp import mcp_server, serve_http_async
+
+        started: concurrent.futures.Future[str] = concurrent.futures.Future()
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+        async def serve() -> None:
+            self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+            serving = asyncio.ensure_future(
+                serve_http_async(mcp_server(registry), port=0, on_start=started.set_result)
+            )
+            await self._stop.wait()
+            serving.cancel()
+            await asyncio.gather(serving, return_exceptions=True)
+
+        self._thread = threading.Thread(target=asyncio.run, args=(serve(),), name="mcp-http")
+        self._thread.start()
+        self.url = started.result(timeout=30)
+
+    def close(self) -> None:
+        assert self._loop is not None
+        assert self._stop is not None
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(timeout=30)
+
+
+def test_one_trace_runs_through_an_mcp_call_to_the_servers_tool(recorded: Recorded) -> None:
+    pytest.importorskip("mcp", reason="the mcp extra is not installed")
+    from toolkit import Registry, ToolCall
+    from toolkit.mcp import MCPClient, StreamableHTTP
+
+    @tool
+    def forecast(city: str) -> str:
+        """Forecast the weather in a city."""
+        with recorded.tracer.start_as_current_span("station lookup"):
+            return f"{city}: rain"
+
+    @tool
+    def flood_gauge(river: str) -> str:
+        """Read a river's flood gauge."""
+        raise RuntimeError(f"the {river} gauge is offline")
+
+    server = _MCPOverHTTP(Registry([forecast, flood_gauge]))
+    try:
+        with (
+            MCPClient({"weather": StreamableHTTP(server.url)}) as client,
+            recorded.tracer.start_as_current_span("request"),
+        ):
+            results = client.registry.execute(
+                [
+                    ToolCall(id="c1", name="forecast", arguments='{"city": "Oslo"}'),
+                    ToolCall(id="c2", name="flood_gauge", arguments='{"river": "Glomma"}'),
+                ]
+            )
+    finally:
+        server.close()
+    assert results[0].content == "Oslo: rain"
+    assert results[1].is_error
+    assert "gauge is offline" in results[1].content
+
+    request = recorded.one("request")
+    by_id = {_id(s): s for s in recorded.spans()}
+
+    def parent(span: ReadableSpan) -> ReadableSpan:
+        assert span.parent is not None, f"{span.name} has no parent"
+        return by_id[span.parent.span_id]
+
+    [station] = recorded.named("station lookup")
+    server_tool = parent(station)
+    server_call = parent(server_tool)
+    client_call = parent(server_call)
+    client_tool = parent(client_call)
+    chain = [station, server_tool, server_call, client_call, client_tool]
+    assert [(s.name, s.kind) for s in chain] == [
+        ("station lookup", SpanKind.INTERNAL),
+        ("execute_tool forecast", SpanKind.INTERNAL),
+        ("tools/call forecast", SpanKind.SERVER),
+        ("tools/call forecast", SpanKind.CLIENT),
+        ("execute_tool forecast", SpanKind.INTERNAL),
+    ]
+    assert parent(client_tool) is request
+    assert {_trace(s) for s in recorded.spans()} == {_trace(request)}
+    assert server_call.parent is not None
+    assert server_call.parent.is_remote
+    for span in (server_call, client_call):
+        attributes = dict(span.attributes or {})
+        assert attributes["mcp.method.name"] == "tools/call"
+        assert attributes["gen_ai.tool.name"] == "forecast"
+        assert attributes["gen_ai.operation.name"] == "execute_tool"
+        assert "error.type" not in attributes
+    assert dict(client_call.attributes or {})["toolkit.mcp.server"] == "weather"
+    assert "jsonrpc.request.id" in dict(server_call.attributes or {})
+
+    # A failing tool: an error result on the server, a ToolError in the client.
+    failed = {s.kind: s for s in recorded.named("tools/call flood_gauge")}
+    assert set(failed) == {SpanKind.CLIENT, SpanKind.SERVER}
+    assert failed[SpanKind.SERVER].parent is not None
+    assert _parent(failed[SpanKind.SERVER]) == _id(failed[SpanKind.CLIENT])
+    assert dict(failed[SpanKind.SERVER].attributes or {})["error.type"] == "exception"
+    assert dict(failed[SpanKind.CLIENT].attributes or {})["error.type"] == "ToolError"
+    for span in failed.values():
+        assert span.status.status_code is StatusCode.ERROR
+
+
+def test_without_tracing_an_mcp_call_carries_no_trace_context() -> None:
+    with _tracing.mcp_call("weather", "forecast") as meta:
+        assert meta is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    meta=st.one_of(
+        st.none(),
+        st.integers(),
+        st.dictionaries(
+            st.sampled_from(["traceparent", "tracestate", "baggage", "other"]),
+            st.one_of(
+                st.none(),
+                st.integers(),
+                st.text(max_size=80),
+                st.text(alphabet="0123456789abcdef-", min_size=50, max_size=60),
+                st.just("00-" + "a" * 32 + "-" + "b" * 16 + "-01"),
+                st.just("k=" + "v" * 9000),
+            ),
+        ),
+    )
+)
+def test_any_meta_a_client_sends_is_read_without_failing(meta: Any) -> None:
+    """A client's ``_meta`` is untrusted: whatever it holds, the server's span starts, and
+    parents on it only when it is a valid W3C traceparent."""
+    found = Recorded()
+    _tracing.use(found.provider, found.meters)
+    try:
+        with _tracing.mcp_serve("forecast", meta, 7):
+            pass
+    finally:
+        _tracing.use()
+        found.provider.shutdown()
+        found.meters.shutdown()
+    [span] = found.spans()
+    sent = cast("dict[str, Any]", meta) if isinstance(meta, dict) else {}
+    valid = sent.get("traceparent") == "00-" + "a" * 32 + "-" + "b" * 16 + "-01"
+    if valid:
+        assert span.parent is not None
+        assert span.parent.span_id == int("b" * 16, 16)
+        assert _trace(span) == int("a" * 32, 16)
+    else:
+        assert span.parent is None

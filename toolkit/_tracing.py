@@ -9,7 +9,11 @@ per call; any other provider switches it on.
 - ``invoke_agent`` (INTERNAL): one per run, under the caller's current span;
 - ``chat {model}`` (CLIENT): one per model request, under the run's span;
 - ``execute_tool {name}`` (INTERNAL): one per tool call, under the run's span, current
-  while the tool runs (in its thread or task), so the tool's own spans nest under it.
+  while the tool runs (in its thread or task), so the tool's own spans nest under it;
+- ``tools/call {name}`` (CLIENT) around a call toolkit's MCP client sends, its trace
+  context in the request's ``_meta`` (``traceparent``, ``tracestate``, ``baggage``: MCP's
+  SEP-414), and ``tools/call {name}`` (SERVER) around one toolkit's MCP server answers,
+  under the context the request carried: one trace across the processes.
 
 Arguments, results and messages are recorded only when content capture is switched on,
 as the conventions ask: ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true``; and
@@ -27,7 +31,7 @@ import sys
 import time
 from collections.abc import Callable, Generator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 __all__ = [
     "MAX_CONTENT_CHARS",
@@ -35,6 +39,9 @@ __all__ = [
     "capture_content",
     "chat_span",
     "finish_agent",
+    "mcp_call",
+    "mcp_error",
+    "mcp_serve",
     "start_agent",
     "traced_tool",
     "tracer",
@@ -91,7 +98,7 @@ def _load(tracer_provider: Any = None, meter_provider: Any = None) -> Any | None
     if importlib.util.find_spec("opentelemetry") is None:
         return None
     try:
-        from opentelemetry import context, metrics, trace  # noqa: PLC0415 - the optional extra
+        from opentelemetry import context, metrics, propagate, trace  # noqa: PLC0415 - the optional extra
     except ImportError:
         return None
     package = sys.modules.get("toolkit")  # loaded by now; read, not imported (layers)
@@ -101,6 +108,7 @@ def _load(tracer_provider: Any = None, meter_provider: Any = None) -> Any | None
         trace=trace,
         off=(trace.ProxyTracerProvider, trace.NoOpTracerProvider),
         context=context,
+        propagate=propagate,
         tracer=trace.get_tracer("toolkit", version, tracer_provider=tracer_provider),
         own=tracer_provider is not None,
         tokens=meter.create_histogram(
@@ -113,7 +121,7 @@ def _load(tracer_provider: Any = None, meter_provider: Any = None) -> Any | None
 
 
 class _Otel:
-    __slots__ = ("context", "duration", "off", "own", "tokens", "trace", "tracer")
+    __slots__ = ("context", "duration", "off", "own", "propagate", "tokens", "trace", "tracer")
 
     def __init__(self, **parts: Any) -> None:
         for name, value in parts.items():
@@ -322,6 +330,94 @@ def traced_tool(
                 raise
 
     return traced
+
+
+# -- an MCP call, on both sides ------------------------------------------------------------------
+
+# The W3C keys MCP carries in a request's _meta (SEP-414), and the most of each kept from a
+# request: W3C bounds tracestate at 512 characters and baggage at 8,192; a longer value is
+# not one, and is dropped rather than parsed.
+_CARRIED = {"traceparent": 55, "tracestate": 512, "baggage": 8192}
+
+
+def _mcp_attributes(tool_name: str, request_id: Any = None) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        "mcp.method.name": "tools/call",
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": tool_name,
+    }
+    if request_id is not None:
+        attributes["jsonrpc.request.id"] = str(request_id)
+    return attributes
+
+
+@contextmanager
+def mcp_call(server: str, tool_name: str) -> Generator[dict[str, str] | None, None, None]:
+    """A ``tools/call {tool_name}`` CLIENT span around a call to an MCP server's tool,
+    yielding the ``_meta`` entries that carry it to the server (``None`` when tracing is
+    off: the request then carries none)."""
+    otel = tracer()
+    if otel is None:
+        yield None
+        return
+    attributes = _mcp_attributes(tool_name)
+    attributes["toolkit.mcp.server"] = server
+    with otel.tracer.start_as_current_span(
+        f"tools/call {tool_name}",
+        kind=otel.trace.SpanKind.CLIENT,
+        attributes=attributes,
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as span:
+        carrier: dict[str, str] = {}
+        otel.propagate.inject(carrier)  # the configured propagators: W3C by default
+        try:
+            yield carrier
+        except BaseException as error:
+            _failed(span, error)
+            raise
+
+
+@contextmanager
+def mcp_serve(tool_name: str, meta: Any, request_id: Any) -> Generator[None, None, None]:
+    """A ``tools/call {tool_name}`` SERVER span around answering a call, current while
+    the registry runs it, under the trace context the request's ``_meta`` carried (the
+    client's span) when it carried a valid one, else under the current context."""
+    otel = tracer()
+    if otel is None:
+        yield
+        return
+    carrier: dict[str, str] = {}
+    if isinstance(meta, Mapping):  # a client's: anything may be there
+        for key, longest in _CARRIED.items():
+            value = cast("Mapping[str, Any]", meta).get(key)
+            if isinstance(value, str) and len(value) <= longest:
+                carrier[key] = value
+    parent = otel.propagate.extract(carrier) if carrier else None
+    with otel.tracer.start_as_current_span(
+        f"tools/call {tool_name}",
+        context=parent,
+        kind=otel.trace.SpanKind.SERVER,
+        attributes=_mcp_attributes(tool_name, request_id),
+        record_exception=False,
+        set_status_on_exception=False,
+    ) as span:
+        try:
+            yield
+        except BaseException as error:
+            _failed(span, error)
+            raise
+
+
+def mcp_error(kind: str) -> None:
+    """Mark the current MCP span failed with ``error.type`` ``kind`` (an error result is
+    an answer, not an exception, but a failed call all the same)."""
+    otel = tracer()
+    if otel is None:
+        return
+    span = otel.trace.get_current_span()
+    span.set_attribute("error.type", kind)
+    span.set_status(otel.trace.Status(otel.trace.StatusCode.ERROR))
 
 
 def _failed(span: Any, error: BaseException) -> None:

@@ -62,6 +62,7 @@ from mcp_types.jsonrpc import JSONRPCResponse
 from pydantic import ValidationError
 from pydantic_core import SchemaValidator
 
+from toolkit import _tracing
 from toolkit._execution import run_on_loop
 from toolkit._json_schema import normalise, value_validator
 from toolkit.errors import ToolDefinitionError, ToolError
@@ -530,7 +531,10 @@ class _Connection:
         owner = self.owner
 
         async def call(**arguments: Any) -> CallToolResult:
-            return await owner._on_owner_loop(self.call(listed, arguments))  # pyright: ignore[reportPrivateUsage]
+            # Here, in the caller's task: its span is the parent the server's will name.
+            with _tracing.mcp_call(self.name, listed.name) as meta:
+                work = self.call(listed, arguments, meta)
+                return await owner._on_owner_loop(work)  # pyright: ignore[reportPrivateUsage]
 
         call.__name__ = call.__qualname__ = name
         return Tool.from_schema(
@@ -547,11 +551,14 @@ class _Connection:
             annotations=listed.annotations,
         )
 
-    async def call(self, listed: _Listed, arguments: dict[str, Any]) -> CallToolResult:
+    async def call(
+        self, listed: _Listed, arguments: dict[str, Any], meta: dict[str, str] | None = None
+    ) -> CallToolResult:
         client = await self._ready()
-        request = CallToolRequest(
-            params=CallToolRequestParams(name=listed.name, arguments=arguments)
-        )
+        params = CallToolRequestParams(name=listed.name, arguments=arguments)
+        if meta:  # the trace context (only when tracing is on)
+            params.meta = cast("Any", meta)
+        request = CallToolRequest(params=params)
         try:
             # The session's own call_tool would check the output against a listing the
             # SDK parses strictly (see _list); the output is checked below instead.

@@ -48,7 +48,7 @@ from mcp.types import Tool as McpTool
 from mcp.types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from pydantic_core import to_jsonable_python
 
-from toolkit import __version__
+from toolkit import __version__, _tracing
 from toolkit.calls import ToolCall, ToolResult
 from toolkit.context import Context
 from toolkit.formats import get_format
@@ -162,10 +162,13 @@ class _Tools:
         call = ToolCall(id=str(ctx.request_id), name=params.name, arguments=params.arguments)
         found = self.registry.get(params.name)
         hide = self._hider(found)
-        if found is None or not found.takes_context:  # no Context: no progress to report
-            [result] = await self.registry.execute_async([call], context=self.context)
-        else:
-            result = await self._reporting(ctx, call, hide)
+        with _tracing.mcp_serve(params.name, params.meta, ctx.request_id):
+            if found is None or not found.takes_context:  # no Context: no progress to report
+                [result] = await self.registry.execute_async([call], context=self.context)
+            else:
+                result = await self._reporting(ctx, call, hide)
+            if result.error is not None:
+                _tracing.mcp_error(result.error.kind)
         await self.watch.check()  # the tool may have added or removed tools
         return self._answer(found, result, hide)
 
