@@ -559,6 +559,31 @@ def test_a_token_budget_drops_whole_old_turns_never_splitting_a_call(harness: Ha
     assert harness.comparable(sent) == harness.comparable([harness.user("sure?")])
 
 
+def test_the_default_estimate_measures_only_the_turns_it_weighs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A long conversation costs each request what it sends (and one turn more), not the
+    whole history again: linear over the conversation, not quadratic."""
+    from toolkit.runner import _history
+
+    measured: list[Any] = []
+    real = _history._message_chars  # pyright: ignore[reportPrivateUsage]
+
+    def counting(message: Any) -> int:
+        measured.append(message)
+        return real(message)
+
+    monkeypatch.setattr(_history, "_message_chars", counting)
+    history: list[Any] = []
+    for turn in range(2_000):
+        history += [{"role": "user", "content": f"q{turn}"}, {"role": "assistant", "content": "a"}]
+    codec = Runner(ScriptedModel([])).codec
+    sent = HistoryPolicy(max_tokens=40).view(history, codec)
+    assert 2 <= len(sent) < 40
+    assert sent[-2] == {"role": "user", "content": "q1999"}
+    assert len(measured) <= len(sent) + 2  # what is sent, and the turn that did not fit
+
+
 def test_a_counter_of_ones_own_decides_the_fit() -> None:
     counted: list[int] = []
 

@@ -103,17 +103,17 @@ class HistoryPolicy:
 
     def _fitting(self, history: Sequence[Any], starts: list[int], first: int) -> int:
         """The earliest turn from which the history fits ``max_tokens`` (the last turn at
-        worst). The default estimate is summed once from the end; a given counter is asked
-        O(log turns) times, by bisection."""
+        worst). The default estimate measures turns from the end until they no longer fit,
+        so a request costs what it sends, not the whole conversation; a given counter is
+        asked O(log turns) times, by bisection."""
         limit = self.max_tokens
         assert limit is not None
         last = len(starts) - 1
         if self.count_tokens is None:
-            chars = [_message_chars(m) for m in history]
             total, index = 0, len(history)
             chosen = last
             for turn in range(last, first - 1, -1):
-                total += sum(chars[starts[turn] : index])
+                total += sum(_message_chars(m) for m in history[starts[turn] : index])
                 index = starts[turn]
                 if total // _CHARS_PER_TOKEN > limit:
                     break
