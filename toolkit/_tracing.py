@@ -35,14 +35,14 @@ from typing import Any, cast
 
 __all__ = [
     "MAX_CONTENT_CHARS",
+    "AgentRun",
     "agent_context",
+    "agent_run",
     "capture_content",
-    "chat_span",
-    "finish_agent",
+    "chat",
     "mcp_call",
     "mcp_error",
     "mcp_serve",
-    "start_agent",
     "traced_tool",
     "tracer",
     "use",
@@ -145,44 +145,65 @@ def provider_of(format_name: str) -> str:
 # -- a run ---------------------------------------------------------------------------------------
 
 
-def start_agent(format_name: str, model: str | None) -> Any | None:
-    """The run's ``invoke_agent`` span, under the caller's current span (not made current:
-    the run's generator yields to its consumer in between)."""
-    otel = tracer()
-    if otel is None:
-        return None
-    attributes: dict[str, Any] = {
-        "gen_ai.operation.name": "invoke_agent",
-        "gen_ai.provider.name": provider_of(format_name),
-    }
-    if model:
-        attributes["gen_ai.request.model"] = model
-    return otel.tracer.start_span(
-        "invoke_agent", kind=otel.trace.SpanKind.INTERNAL, attributes=attributes
-    )
+class AgentRun:
+    """A run's ``invoke_agent`` span while the run lasts (``span`` is ``None`` when tracing
+    is off or the span has ended); ``finish`` ends it once, later calls do nothing."""
 
+    __slots__ = ("span",)
 
-def finish_agent(span: Any | None, result: Any = None, error: BaseException | None = None) -> None:
-    """End the run's span with its outcome (a ``RunResult``, or the error it raised)."""
-    if span is None:
-        return
-    if result is not None:
-        span.set_attribute("gen_ai.usage.input_tokens", result.usage.input_tokens)
-        span.set_attribute("gen_ai.usage.output_tokens", result.usage.output_tokens)
-        span.set_attribute("toolkit.stop_reason", result.stop_reason)
-        if result.stop_reason not in ("end", "approval_required"):
-            span.set_attribute("error.type", result.stop_reason)
-    if isinstance(error, GeneratorExit):  # the consumer stopped streaming: not a failure
-        span.set_attribute("toolkit.stop_reason", "closed")
-    elif error is not None:
-        _failed(span, error)
-    span.end()
+    def __init__(self, span: Any | None) -> None:
+        self.span = span
+
+    def finish(self, result: Any = None, error: BaseException | None = None) -> None:
+        """End the span with the run's outcome (a ``RunResult``, or the error it raised)."""
+        span, self.span = self.span, None
+        if span is None:
+            return
+        if result is not None:
+            span.set_attribute("gen_ai.usage.input_tokens", result.usage.input_tokens)
+            span.set_attribute("gen_ai.usage.output_tokens", result.usage.output_tokens)
+            span.set_attribute("toolkit.stop_reason", result.stop_reason)
+            if result.stop_reason not in ("end", "approval_required"):
+                span.set_attribute("error.type", result.stop_reason)
+        if isinstance(error, GeneratorExit):  # the consumer stopped streaming: not a failure
+            span.set_attribute("toolkit.stop_reason", "closed")
+        elif error is not None:
+            _failed(span, error)
+        span.end()
 
 
 @contextmanager
-def agent_context(span: Any | None) -> Generator[None, None, None]:
+def agent_run(format_name: str, model: str | None) -> Generator[AgentRun, None, None]:
+    """The run's ``invoke_agent`` span, under the caller's current span, ended when the
+    block ends (with its error, if one escapes) unless ``finish`` ended it first. Not made
+    current: a run's generator yields to its consumer in between."""
+    otel = tracer()
+    span = None
+    if otel is not None:
+        attributes: dict[str, Any] = {
+            "gen_ai.operation.name": "invoke_agent",
+            "gen_ai.provider.name": provider_of(format_name),
+        }
+        if model:
+            attributes["gen_ai.request.model"] = model
+        span = otel.tracer.start_span(
+            "invoke_agent", kind=otel.trace.SpanKind.INTERNAL, attributes=attributes
+        )
+    run = AgentRun(span)
+    try:
+        yield run
+    except BaseException as error:
+        run.finish(error=error)
+        raise
+    finally:
+        run.finish()
+
+
+@contextmanager
+def agent_context(run: AgentRun) -> Generator[None, None, None]:
     """The run's span made current, for the tool calls that run now (they parent on it)."""
     otel = tracer()
+    span = run.span
     if span is None or otel is None:
         yield
         return
@@ -197,7 +218,7 @@ def agent_context(span: Any | None) -> Generator[None, None, None]:
 
 
 class ChatSpan:
-    """One request's ``chat`` span: started by ``chat_span``, ended by ``done``/``failed``."""
+    """One request's ``chat`` span: started by ``chat``, ended by ``done``/``failed``."""
 
     __slots__ = ("_format", "_model", "_span", "_started")
 
@@ -247,8 +268,35 @@ class ChatSpan:
                 otel.tokens.record(count, {**attributes, "gen_ai.token.type": kind})
 
 
-def chat_span(agent: Any | None, request: Any, format_name: str) -> ChatSpan | None:
-    """A ``chat {model}`` span for ``request``, a child of the run's span."""
+class _Untraced:
+    __slots__ = ()
+
+    def done(self, reply: Any) -> None:
+        pass
+
+
+_UNTRACED = _Untraced()
+
+
+@contextmanager
+def chat(
+    run: AgentRun, request: Any, format_name: str
+) -> Generator[ChatSpan | _Untraced, None, None]:
+    """A ``chat {model}`` span for ``request`` under the run's span, for the block that
+    sends it: the block calls ``done(reply)`` with the reply; an error that escapes it ends
+    the span as failed."""
+    span = _chat_span(run.span, request, format_name)
+    if span is None:
+        yield _UNTRACED
+        return
+    try:
+        yield span
+    except BaseException as error:
+        span.failed(error)
+        raise
+
+
+def _chat_span(agent: Any | None, request: Any, format_name: str) -> ChatSpan | None:
     otel = tracer()
     if otel is None or agent is None:
         return None

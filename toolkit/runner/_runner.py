@@ -389,40 +389,31 @@ class Runner(Generic[OutputT]):
         which closes the open calls and raises it (or ends the run, past its deadline)."""
         outcome: Any = None
         error: BaseException | None = None
-        agent = _tracing.start_agent(self.codec.name, self.model)
-        try:
+        with _tracing.agent_run(self.codec.name, self.model) as run:
             while True:
                 try:
                     effect = loop.send(outcome) if error is None else loop.throw(error)
                 except StopIteration as stop:
-                    _tracing.finish_agent(agent, stop.value)
-                    agent = None
+                    run.finish(stop.value)
                     yield RunFinished(stop.value)
                     return
                 outcome, error = None, None
                 try:
-                    outcome = yield from self._step(backend, effect, agent, streaming=streaming)
+                    outcome = yield from self._step(backend, effect, run, streaming=streaming)
                 except GeneratorExit:
                     loop.close()  # the consumer stopped: the loop answers its open calls
                     raise
                 except BaseException as exc:
                     error = exc
-        except BaseException as failure:
-            _tracing.finish_agent(agent, error=failure)
-            agent = None
-            raise
-        finally:
-            _tracing.finish_agent(agent)
 
     def _step(
-        self, backend: SyncModel, effect: Effect, agent: Any, *, streaming: bool
+        self, backend: SyncModel, effect: Effect, run: _tracing.AgentRun, *, streaming: bool
     ) -> Generator[Event, None, Any]:
         """One effect of the loop with a sync backend: its events, then its outcome."""
         outcome: Any = None
         if isinstance(effect, CallModel):
             self._notify(self.on_request, effect.request)
-            chat = _tracing.chat_span(agent, effect.request, self.codec.name)
-            try:
+            with _tracing.chat(run, effect.request, self.codec.name) as chat:
                 if streaming:
                     calls = _CallEvents(self._output)
                     for item in _within_sync(backend.stream(effect.request), effect.request):
@@ -434,16 +425,11 @@ class Runner(Generic[OutputT]):
                 else:
                     outcome = backend.complete(effect.request)
                 self._replied(outcome)
-            except BaseException as failure:
-                if chat is not None:
-                    chat.failed(failure)
-                raise
-            if chat is not None:
                 chat.done(outcome)
             yield from (ToolCallComplete(call) for call in outcome.calls)
         elif isinstance(effect, RunCalls):
             registry = self._registry_for(effect)
-            with _tracing.agent_context(agent):
+            with _tracing.agent_context(run):
                 outcome = registry.execute(
                     effect.calls,
                     context=self.context,
@@ -465,14 +451,12 @@ class Runner(Generic[OutputT]):
         """The async twin of ``_drive``; a request is cancelled at the run's deadline."""
         outcome: Any = None
         error: BaseException | None = None
-        agent = _tracing.start_agent(self.codec.name, self.model)
-        try:
+        with _tracing.agent_run(self.codec.name, self.model) as run:
             while True:
                 try:
                     effect = loop.send(outcome) if error is None else loop.throw(error)
                 except StopIteration as stop:
-                    _tracing.finish_agent(agent, stop.value)
-                    agent = None
+                    run.finish(stop.value)
                     yield RunFinished(stop.value)
                     return
                 outcome, error = None, None
@@ -480,8 +464,7 @@ class Runner(Generic[OutputT]):
                     if isinstance(effect, CallModel):
                         self._notify(self.on_request, effect.request)
                         request, timeout = effect.request, effect.request.timeout
-                        chat = _tracing.chat_span(agent, request, self.codec.name)
-                        try:
+                        with _tracing.chat(run, request, self.codec.name) as chat:
                             if streaming:
                                 calls = _CallEvents(self._output)
                                 async for item in _within(backend.stream_async(request), timeout):
@@ -496,17 +479,12 @@ class Runner(Generic[OutputT]):
                                 reply = backend.complete_async(request)
                                 outcome = await asyncio.wait_for(reply, timeout)
                             self._replied(outcome)
-                        except BaseException as failure:
-                            if chat is not None:
-                                chat.failed(failure)
-                            raise
-                        if chat is not None:
                             chat.done(outcome)
                         for call in outcome.calls:
                             yield ToolCallComplete(call)
                     elif isinstance(effect, RunCalls):
                         registry = self._registry_for(effect)
-                        with _tracing.agent_context(agent):
+                        with _tracing.agent_context(run):
                             outcome = await registry.execute_async(
                                 effect.calls,
                                 context=self.context,
@@ -528,12 +506,6 @@ class Runner(Generic[OutputT]):
                     raise
                 except BaseException as exc:
                     error = exc
-        except BaseException as failure:
-            _tracing.finish_agent(agent, error=failure)
-            agent = None
-            raise
-        finally:
-            _tracing.finish_agent(agent)
 
     # -- shared steps -----------------------------------------------------------------------------
 
