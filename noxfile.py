@@ -72,6 +72,7 @@ ONE_PYTHON = _one_python()
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """Run the test suite (pass pytest options after `--`)."""
+    _ensure_postgresql(session)
     session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "test"))
     session.run("pytest", "--cov", "--cov-report=term:skip-covered", *session.posargs)
 
@@ -80,6 +81,7 @@ def tests(session: nox.Session) -> None:
 def lowest(session: nox.Session) -> None:
     """Run the test suite against the lowest versions pyproject.toml allows for the direct
     dependencies (the test tools stay current): a minimum set too low fails here first."""
+    _ensure_postgresql(session)
     session.install("--resolution", "lowest-direct", "-e", ".")
     # Second, so that the direct dependencies keep their lowest versions unless a test tool
     # truly needs a newer one (then the versions logged below say so).
@@ -94,6 +96,58 @@ def lowest(session: nox.Session) -> None:
     # a name pytest 9.2 deprecates (an error here, warnings being errors). No test uses it.
     # Tests of an SDK feature newer than the minimum skip themselves (tests/_versions.py).
     session.run("pytest", "-p", "no:anyio", *session.posargs)
+
+
+def _postgresql_programs() -> Path | None:
+    """Where initdb and pg_ctl are, looked for as tests/_postgres.py looks for them."""
+    found = shutil.which("initdb")
+    candidates = [Path(found).resolve().parent] if found else []
+    if shutil.which("pg_config"):
+        asked = subprocess.run(
+            ["pg_config", "--bindir"], capture_output=True, text=True, check=False
+        )
+        candidates += [Path(asked.stdout.strip())] if asked.returncode == 0 else []
+    debian = Path("/usr/lib/postgresql").glob("*/bin")
+    candidates += sorted(
+        debian,
+        key=lambda p: [int(n) for n in p.parent.name.split(".") if n.isdigit()],
+        reverse=True,
+    )
+    return next(
+        (c for c in candidates if (c / "initdb").is_file() and (c / "pg_ctl").is_file()), None
+    )
+
+
+def _ensure_postgresql(session: nox.Session) -> None:
+    """Install PostgreSQL's server programs (Debian's `postgresql` package) when they are
+    missing, for tests/test_store.py's throwaway server. Without apt-get (or when installing
+    fails) the PostgreSQL tests skip, or fail under TOOLKIT_REQUIRE_POSTGRES=1."""
+    found = _postgresql_programs()
+    if found is not None:
+        session.log(f"PostgreSQL: the server programs are in {found}")
+        return
+    if shutil.which("apt-get") is None:
+        session.log("PostgreSQL: no server programs and no apt-get: its tests will skip")
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    if sudo and shutil.which("sudo") is None:
+        session.log(
+            "PostgreSQL: no server programs, and no sudo to install them: its tests will skip"
+        )
+        return
+    session.log("PostgreSQL: installing Debian's postgresql package (apt-get)")
+    quiet = ["env", "DEBIAN_FRONTEND=noninteractive"]  # through sudo, which resets the env
+    for command in (
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "postgresql"],
+    ):
+        if subprocess.run([*sudo, *quiet, *command], check=False).returncode != 0:
+            session.warn(
+                f"PostgreSQL: {' '.join(command)} failed; its tests will skip (or fail, with "
+                "TOOLKIT_REQUIRE_POSTGRES=1)"
+            )
+            return
+    session.log(f"PostgreSQL: installed in {_postgresql_programs()}")
 
 
 def _log_lowest_versions(session: nox.Session) -> None:

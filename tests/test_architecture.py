@@ -100,6 +100,7 @@ EXPORTED = {
         "OpenAIResponses",
         "PartialOutput",
         "PendingApproval",
+        "PostgresStore",
         "Registry",
         "Retry",
         "RunFinished",
@@ -285,7 +286,7 @@ def test_import_toolkit_loads_no_sdk_and_no_runner() -> None:
         "import sys, toolkit\n"
         "heavy = ('openai', 'anthropic', 'httpx2', 'mcp', 'toolkit.registry', 'toolkit.runner',"
         " 'toolkit.backends', 'toolkit.mcp', 'toolkit.tool_search', 'google.genai',"
-        " 'opentelemetry')\n"
+        " 'opentelemetry', 'psycopg', 'dask', 'distributed')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     done = subprocess.run(

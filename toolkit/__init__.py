@@ -67,6 +67,7 @@ if TYPE_CHECKING:
     )
     from toolkit.runner._history import HistoryPolicy
     from toolkit.runner._limits import Limits
+    from toolkit.runner._postgres import PostgresStore
     from toolkit.runner._runner import ApprovalPolicy, Approver, Runner
     from toolkit.runner._state import (
         Approve,
@@ -113,6 +114,7 @@ __all__ = [
     "OpenAIResponses",
     "PartialOutput",
     "PendingApproval",
+    "PostgresStore",
     "Registry",
     "Retry",
     "RunFinished",
@@ -165,6 +167,7 @@ _LAZY = {
     ),
     "toolkit.runner._history": ("HistoryPolicy",),
     "toolkit.runner._limits": ("Limits",),
+    "toolkit.runner._postgres": ("PostgresStore",),
     "toolkit.runner._runner": ("ApprovalPolicy", "Approver", "Runner"),
     "toolkit.runner._state": (
         "Approve",

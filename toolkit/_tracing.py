@@ -98,7 +98,7 @@ def _load(tracer_provider: Any = None, meter_provider: Any = None) -> Any | None
     if importlib.util.find_spec("opentelemetry") is None:
         return None
     try:
-        from opentelemetry import context, metrics, propagate, trace  # noqa: PLC0415 - the optional extra
+        from opentelemetry import context, metrics, propagate, trace  # the optional extra
     except ImportError:
         return None
     package = sys.modules.get("toolkit")  # loaded by now; read, not imported (layers)
