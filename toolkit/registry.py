@@ -14,6 +14,9 @@ background loop from ``toolkit._execution``. The flow yields two kinds of effect
 Both drivers answer ``_Run`` with the same coroutine, ``_run_group`` (tasks, a semaphore,
 ``asyncio.wait_for`` and the thread pool); the sync driver runs it on the background event
 loop, except for a lone sync call without timeout, which runs inline in the caller's thread.
+An ``executor`` that is not a thread pool (other processes: a process pool, a Dask cluster)
+gets each call as the tool's bare function and its arguments, to pickle
+(``_call_elsewhere``, ``_attempt_elsewhere``); the ``execute_tool`` span stays here.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ import contextvars
 import dataclasses
 import difflib
 import functools
+import importlib
 import inspect
 import itertools
 import os
+import sys
 import traceback
 import warnings
 from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Mapping
@@ -158,8 +163,11 @@ class Registry:
         max_concurrency: At most this many calls run at once (``None``: no bound).
         executor: Runs sync tools when they do not run inline (default: a shared pool that
             starts a thread whenever none is idle, so calls that timed out never starve
-            others). Any ``concurrent.futures.Executor``; with a process pool the tool
-            functions and their arguments must be picklable.
+            others). Any ``concurrent.futures.Executor``. One that is not a thread pool (a
+            ``ProcessPoolExecutor``, a Dask client's ``get_executor(pure=False)``) runs the
+            calls in other processes: it gets each tool's function and arguments to pickle
+            (no context variables), while validation, timeouts, tracing spans and async
+            tools stay in this process.
         timeout: Seconds to wait for each call, unless the tool sets its own ``timeout``.
         max_content_chars: Longer result contents are cut, with a note saying so.
         strict_validation: Validate arguments in pydantic's strict mode (no ``"3"`` for 3).
@@ -585,7 +593,8 @@ class Registry:
         (or the shared thread pool), so the loop is never blocked. Cancelling this
         coroutine cancels the running async tools, never starts the calls still waiting
         (behind ``max_concurrency`` or a ``sequential`` tool) and raises
-        ``CancelledError``; sync tools already running in threads finish on their own.
+        ``CancelledError``; sync tools already running in threads finish on their own (in
+        an executor of other processes, the calls not started yet are cancelled).
         ``default_timeout`` and ``deadline`` are as for ``execute``.
         """
         flow = self._flow(list(calls), context, default_timeout, deadline)
@@ -879,21 +888,25 @@ class Registry:
 
     def _call_sync(self, checked: _Checked, call: ToolCall) -> _Outcome:
         """A lone sync call of the sync driver: inline in this thread, or (with a timeout or
-        an executor) in a worker thread this one waits for, no event loop involved."""
+        an executor) in a worker thread or another process this one waits for, no event
+        loop involved."""
         entry, args, kwargs, _, timeout = checked
+        pool = self.executor
+        if pool is not None and not _is_thread_pool(pool):
+            return _call_elsewhere(checked, call, pool)
         function = entry.function
         if _tracing.tracer() is not None:
             function = _traced(entry, call, function)
-        if timeout is None and self.executor is None:
+        if timeout is None and pool is None:
             try:
                 value = function(*args, **kwargs)
             except Exception as error:  # what stops the program is raised as it comes
                 return (None, error, perf_counter())
             return (value, None, perf_counter())
-        pool = self.executor or thread_pool()
+        pool = pool or thread_pool()
         try:
-            future = pool.submit(*_in_context(pool, function), *args, **kwargs)
-        except BaseException as error:  # a shut-down executor, a process pool's pickling
+            future = pool.submit(contextvars.copy_context().run, function, *args, **kwargs)
+        except BaseException as error:  # a shut-down executor
             return (None, error, perf_counter())
         try:
             value = future.result(timeout=timeout)
@@ -940,16 +953,20 @@ class Registry:
     async def _attempt(self, job: _Job) -> _Outcome:
         entry, args, kwargs, _, _ = job.checked
         fn = entry.function
+        pool = self.executor
+        if not entry.is_async and pool is not None and not _is_thread_pool(pool):
+            return await _attempt_elsewhere(job.checked, job.call, pool)
         if _tracing.tracer() is not None:
             fn = _traced(entry, job.call, fn)
         try:
-            if entry.is_async:
+            if entry.is_async:  # on this loop, whatever the executor
                 value = await fn(*args, **kwargs)
             else:
+                # In the caller's context: its context variables (a request id, the current
+                # tracing span...) are the tool's too, as with asyncio.to_thread.
                 loop = asyncio.get_running_loop()
-                pool = self.executor or thread_pool()
-                bound = functools.partial(*_in_context(pool, fn), *args, **kwargs)
-                value = await loop.run_in_executor(pool, bound)
+                bound = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+                value = await loop.run_in_executor(pool or thread_pool(), bound)
         except asyncio.CancelledError:
             raise  # a cancellation of this call (or the tool's own: gather tells them apart)
         except BaseException as error:  # KeyboardInterrupt too: never out into the loop
@@ -974,14 +991,135 @@ def _traced(entry: _Entry, call: ToolCall, function: Callable[..., Any]) -> Call
     )
 
 
-def _in_context(pool: concurrent.futures.Executor, fn: Callable[..., Any]) -> tuple[Any, ...]:
-    """What to submit to ``pool`` to call ``fn`` in the caller's context: its context
-    variables (a request id, the current tracing span...) are the tool's too, as with
-    ``asyncio.to_thread``. Only for threads: a context cannot cross into another process
-    (a ``ProcessPoolExecutor``), where the function goes as it is."""
-    if isinstance(pool, (GrowingThreadPool, concurrent.futures.ThreadPoolExecutor)):
-        return (contextvars.copy_context().run, fn)
-    return (fn,)
+def _is_thread_pool(pool: concurrent.futures.Executor) -> bool:
+    """Whether ``pool`` runs calls in threads of this process. Any other executor (a
+    ``ProcessPoolExecutor``, a Dask cluster's) is taken to run them in other processes."""
+    return isinstance(pool, (GrowingThreadPool, concurrent.futures.ThreadPoolExecutor))
+
+
+# -- calls in other processes --------------------------------------------------------------------
+# An executor that is not a thread pool gets the tool's own function and its arguments, to
+# pickle: no context (it cannot cross into another process) and no tracing wrapper. The
+# execute_tool span is kept here, around the wait for the call.
+
+
+def _call_elsewhere(
+    checked: _Checked, call: ToolCall, pool: concurrent.futures.Executor
+) -> _Outcome:
+    """A lone sync call run by ``pool`` in another process, waited for in this thread."""
+    entry, args, kwargs, _, timeout = checked
+    late = False
+
+    def wait() -> Any:
+        nonlocal late
+        future = _sent(pool, entry.function, args, kwargs)
+        try:
+            return future.result(timeout=timeout)
+        except concurrent.futures.TimeoutError:
+            late = not future.done()  # done: the tool's own TimeoutError (same class in 3.11+)
+            raise
+        finally:
+            # Cut short (a timeout, an interrupt), a call not started never starts; one
+            # that has ended is left as it is.
+            future.cancel()
+
+    if _tracing.tracer() is not None:
+        wait = _traced(entry, call, wait)
+    try:
+        value = wait()
+    except BaseException as error:  # what the tool raised, KeyboardInterrupt included
+        return (None, _TimedOut() if late else error, perf_counter())
+    return (value, None, perf_counter())
+
+
+async def _attempt_elsewhere(
+    checked: _Checked, call: ToolCall, pool: concurrent.futures.Executor
+) -> _Outcome:
+    """A sync call run by ``pool`` in another process, awaited. Cancelling the wait (a
+    timeout, a cancelled ``execute_async``) cancels the call if it has not started."""
+    entry, args, kwargs, _, _ = checked
+
+    async def wait() -> Any:
+        return await asyncio.wrap_future(_sent(pool, entry.function, args, kwargs))
+
+    if _tracing.tracer() is not None:
+        wait = _traced(entry, call, wait)
+    try:
+        value = await wait()
+    except asyncio.CancelledError:
+        raise  # as in Registry._attempt
+    except BaseException as error:
+        return (None, error, perf_counter())
+    return (value, None, perf_counter())
+
+
+def _sent(
+    pool: concurrent.futures.Executor,
+    fn: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> concurrent.futures.Future[Any]:
+    """``fn(*args, **kwargs)`` handed to ``pool``, as one callable: an executor's ``submit``
+    may take keywords of its own (Dask's ``key``, ``workers``, ``pure``...), which must not
+    swallow the tool's arguments of the same names.
+
+    Raises:
+        RuntimeError: ``pool`` did not take the call (it could not pickle the function or
+            an argument, or it was shut down), saying why.
+    """
+    try:
+        return pool.submit(functools.partial(_by_reference(fn), *args, **kwargs))
+    except Exception as error:
+        raise RuntimeError(
+            f"the call could not be sent to {type(pool).__name__}:"
+            f" {_feedback.describe_exception(_root_cause(error))}"
+        ) from error
+
+
+def _by_reference(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """What to pickle for ``fn``: ``fn`` itself, unless ``@tool`` replaced it under its own
+    name, where pickle (which finds a function by its module and name) would find the
+    ``Tool`` instead and refuse; then a reference that finds the ``Tool`` on the worker and
+    calls its function."""
+    module = sys.modules.get(getattr(fn, "__module__", None) or "")
+    qualname: str = getattr(fn, "__qualname__", "")
+    if module is None or "<locals>" in qualname:
+        return fn
+    found: Any = module
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    if isinstance(found, Tool) and found.function is fn:
+        return _DecoratedFunction(module.__name__, qualname)
+    return fn
+
+
+class _DecoratedFunction:
+    """The function of the ``Tool`` at ``module.qualname``, called by reference: pickled as
+    the two names, imported where it is called."""
+
+    __slots__ = ("module", "qualname")
+
+    def __init__(self, module: str, qualname: str) -> None:
+        self.module, self.qualname = module, qualname
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_DecoratedFunction, (self.module, self.qualname))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        found: Any = importlib.import_module(self.module)
+        for part in self.qualname.split("."):
+            found = getattr(found, part)
+        return cast("Tool[..., Any]", found).function(*args, **kwargs)
+
+
+def _root_cause(error: BaseException) -> BaseException:
+    """The first exception of ``error``'s chain of causes, which says why (Dask's "could
+    not serialize" error is raised from the pickling error)."""
+    for _ in range(10):  # a chain, not a cycle: a few links are plenty
+        if error.__cause__ is None:
+            break
+        error = error.__cause__
+    return error
 
 
 def _time_limit(default: float | None, deadline: float | None) -> _Limit | None:
