@@ -458,3 +458,29 @@ def test_any_meta_a_client_sends_is_read_without_failing(meta: Any) -> None:
         assert _trace(span) == int("a" * 32, 16)
     else:
         assert span.parent is None
+
+
+def test_a_call_in_a_process_pool_is_traced_here_and_still_runs(recorded: Recorded) -> None:
+    """The span stays in this process; what goes to the pool is the bare function, which
+    pickles (a tracing wrapper would not)."""
+    import concurrent.futures
+    import os
+
+    import _process_tools
+
+    from toolkit import Registry, ToolCall
+
+    with concurrent.futures.ProcessPoolExecutor(1) as pool:
+        registry = Registry([_process_tools.worker_pid], executor=pool)
+        with recorded.tracer.start_as_current_span("request"):
+            [result] = registry.execute([ToolCall(id="c1", name="worker_pid", arguments="{}")])
+            [again] = asyncio.run(
+                registry.execute_async([ToolCall(id="c2", name="worker_pid", arguments="{}")])
+            )
+    for each in (result, again):
+        assert not each.is_error, each.content
+        assert each.value != os.getpid()
+    spans = recorded.named("execute_tool worker_pid")
+    assert len(spans) == 2
+    request = recorded.one("request")
+    assert {_parent(s) for s in spans} == {_id(request)}
