@@ -264,8 +264,9 @@ def bench(session: nox.Session) -> None:
     tools/call round trip through toolkit's MCP server against the SDK's low-level server
     with a hand-written handler, and through toolkit's MCP client against the SDK's
     `Client` (bench_mcp.py), then the first request's size with 200 tools, with and without
-    ToolSearch (bench_tool_search.py). Options after `--` (`--quick`...) go to every
-    script."""
+    ToolSearch (bench_tool_search.py), then many concurrent `run_async` over a testing
+    model and over the fake server, against a hand-written async loop
+    (bench_concurrency.py). Options after `--` (`--quick`...) go to every script."""
     session.install("-e", ".[mcp]", "opentelemetry-sdk", *_bench_peers())
     session.run("python", "tests/bench/bench_build.py", *session.posargs)
     session.run("python", "tests/bench/bench_dispatch.py", *session.posargs)
@@ -273,6 +274,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "tests/bench/bench_packs.py", *session.posargs)
     session.run("python", "tests/bench/bench_mcp.py", *session.posargs)
     session.run("python", "tests/bench/bench_tool_search.py", *session.posargs)
+    session.run("python", "tests/bench/bench_concurrency.py", *session.posargs)
 
 
 def _bench_peers() -> list[str]:

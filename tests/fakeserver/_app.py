@@ -557,6 +557,9 @@ class FakeServer:
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 drops a burst of connections (a hundred
+    # concurrent runs): they fail or wait for SYN retries.
+    request_queue_size = 128
     fake: FakeServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:
