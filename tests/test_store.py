@@ -613,6 +613,37 @@ def test_a_conversation_resumes_a_stored_pause_once(store: Store) -> None:
     assert paid == ["Ada"]
 
 
+def test_resume_async_claims_the_pause_off_the_event_loop(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paid.clear()
+    paused = runner(ScriptedModel([call("pay", to="Eve")])).run("Pay Eve.")
+    assert paused.pending is not None
+    pending = paused.pending
+    claimers: list[int] = []
+    claim = type(store).claim
+
+    def recording(self: Any, key: str) -> bool:
+        claimers.append(threading.get_ident())
+        return claim(self, key)
+
+    monkeypatch.setattr(type(store), "claim", recording)
+
+    async def resume_twice() -> tuple[int, str]:
+        later = runner(ScriptedModel(["Paid."]))
+        decided = {pending.calls[0]: Approve()}
+        result = await later.resume_async(pending, decided, store=store)
+        with pytest.raises(StateError, match="was already resumed"):
+            await later.resume_async(pending, decided, store=store)
+        return threading.get_ident(), result.text
+
+    loop_thread, text = asyncio.run(resume_twice())
+    assert text == "Paid."
+    assert paid == ["Eve"]
+    assert len(claimers) == 2
+    assert loop_thread not in claimers
+
+
 @pytest.mark.parametrize(
     ("body", "problem"),
     [
@@ -737,6 +768,37 @@ def test_a_model_failure_rolls_the_turn_back_in_the_store_too(store: Store) -> N
     assert saved(store, "s") == before == chat.messages
     assert before is not None
     assert len(before) == 2
+
+
+def test_async_turns_save_off_the_event_loop(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store's round trip (a PostgreSQL server's) must not stall the event loop: the
+    async twins load and save in a worker thread, and so do async turns' autosaves."""
+    writers: list[int] = []
+    write = type(store).write
+
+    def recording(self: Any, *args: Any, **kwargs: Any) -> int:
+        writers.append(threading.get_ident())
+        return write(self, *args, **kwargs)
+
+    monkeypatch.setattr(type(store), "write", recording)
+
+    async def turns() -> tuple[int, list[Any]]:
+        loop_thread = threading.get_ident()
+        chat = await store.load_async("s", runner(echo_model()), autosave=True)
+        await chat.send_async("hello")
+        async for _ in chat.stream_async("again"):
+            pass
+        other = runner(echo_model()).conversation()
+        await other.send_async("elsewhere")
+        await store.save_async("t", other)
+        reloaded = await store.load_async("s", runner(echo_model()))
+        return loop_thread, reloaded.messages
+
+    loop_thread, messages = asyncio.run(turns())
+    assert len(writers) == 3
+    assert loop_thread not in writers
+    assert [m["content"] for m in messages] == ["hello", "turn 1", "again", "turn 2"]
+    assert len(saved(store, "t") or []) == 2
 
 
 def test_send_async_saves(store: Store) -> None:

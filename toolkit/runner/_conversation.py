@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable, Iterator, Mapping
 from typing import Any, Generic, cast
 
@@ -108,7 +109,7 @@ class Conversation(Generic[OutputT]):
                 settings=settings,
             )
         finally:
-            self._autosave()
+            await self._autosave_async()
 
     def stream(
         self,
@@ -157,7 +158,7 @@ class Conversation(Generic[OutputT]):
                 pending, decisions, history=self.messages, store=self._home_store()
             )
         finally:
-            self._autosave()
+            await self._autosave_async()
 
     def rollback(self, turns: int = 1) -> list[Any]:
         """Remove the last ``turns`` user turns (each user message and everything after it)
@@ -244,6 +245,14 @@ class Conversation(Generic[OutputT]):
         if self.store is not None and self.session_id is not None:
             self.store.save(self.session_id, self)
 
+    async def _autosave_async(self) -> None:
+        if self.store is not None and self.session_id is not None:
+            # In a worker thread: a store's round trip must not stall the event loop.
+            # Shielded: a cancellation arriving meanwhile is raised here at once, and the
+            # save still completes (it is never left half-recorded in this object).
+            save = asyncio.to_thread(self.store.save, self.session_id, self)
+            await asyncio.shield(save)
+
     def _saved_after(self, events: Iterator[Event]) -> Generator[Event, None, None]:
         # ``yield from`` closes the runner's stream when this one is closed; the runner's
         # loop answers any open calls as it closes, so what is saved is a valid history.
@@ -259,4 +268,4 @@ class Conversation(Generic[OutputT]):
         finally:
             if isinstance(events, AsyncGenerator):
                 await events.aclose()  # async generators are not closed by their consumer
-            self._autosave()
+            await self._autosave_async()

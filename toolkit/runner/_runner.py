@@ -356,9 +356,10 @@ class Runner(Generic[OutputT]):
             TypeError: a decision is not ``Approve``, ``Deny`` or a bool.
         """
         backend = self._sync("resume")
-        return _finished(
-            self._drive(backend, self._resumed(pending, decisions, history, store), streaming=False)
-        )
+        pause, ordered, config = self._pause(pending, decisions)
+        claimed = store.claim(pause.id) if store is not None else claim_in_process(pause.id)
+        loop = self._resumed(pause, ordered, config, history, claimed=claimed)
+        return _finished(self._drive(backend, loop, streaming=False))
 
     async def resume_async(
         self,
@@ -368,9 +369,15 @@ class Runner(Generic[OutputT]):
         history: list[Any] | None = None,
         store: ConversationStore | None = None,
     ) -> RunResult[OutputT]:
-        """Continue a run paused for approval (async backend; see ``resume``)."""
+        """Continue a run paused for approval (async backend; see ``resume``). The store's
+        claim runs in a worker thread (a database round trip), not on the event loop."""
         backend = self._async("resume_async")
-        loop = self._resumed(pending, decisions, history, store)
+        pause, ordered, config = self._pause(pending, decisions)
+        if store is not None:
+            claimed = await asyncio.to_thread(store.claim, pause.id)
+        else:
+            claimed = claim_in_process(pause.id)
+        loop = self._resumed(pause, ordered, config, history, claimed=claimed)
         return await _finished_async(self._drive_async(backend, loop, streaming=False))
 
     def conversation(self, messages: Iterable[Any] = ()) -> Conversation[OutputT]:
@@ -589,13 +596,11 @@ class Runner(Generic[OutputT]):
             retry_budget=functools.partial(_retry_budget, registry),
         )
 
-    def _resumed(
-        self,
-        pending: PendingApproval | str,
-        decisions: Decisions,
-        history: list[Any] | None,
-        store: ConversationStore | None,
-    ) -> Generator[Effect, Any, RunResult]:
+    def _pause(
+        self, pending: PendingApproval | str, decisions: Decisions
+    ) -> tuple[PendingApproval, list[Decision], LoopSettings]:
+        """The pause, its decisions in order and the run's settings, all checked before the
+        pause is claimed: a mistake here leaves it to resume."""
         if isinstance(pending, str):
             pending = PendingApproval.from_json(pending)
         if pending.format != self.codec.name:
@@ -604,8 +609,17 @@ class Runner(Generic[OutputT]):
                 f"speaks {self.codec.name!r}"
             )
         ordered = [_decision_for(call, decisions) for call in pending.calls]
-        config = self._settings(None, None, None)
-        claimed = store.claim(pending.id) if store is not None else claim_in_process(pending.id)
+        return pending, ordered, self._settings(None, None, None)
+
+    def _resumed(
+        self,
+        pending: PendingApproval,
+        ordered: list[Decision],
+        config: LoopSettings,
+        history: list[Any] | None,
+        *,
+        claimed: bool,
+    ) -> Generator[Effect, Any, RunResult]:
         if not claimed:
             raise StateError(f"this pause ({pending.id}) was already resumed")
         messages = history if history is not None else list(pending.messages)

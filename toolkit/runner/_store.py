@@ -12,6 +12,7 @@ resumed (``save_pending``, ``load_pending``).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -108,6 +109,18 @@ class ConversationStore(ABC):
             TypeError: a message is not JSON-serialisable (nothing was written).
         """
         conversation._save_to(self, session_id)  # pyright: ignore[reportPrivateUsage]
+
+    async def load_async(
+        self, session_id: str, runner: Runner[OutputT], *, autosave: bool = False
+    ) -> Conversation[OutputT]:
+        """``load`` in a worker thread, so that the event loop serves others meanwhile (a
+        PostgreSQL round trip, a busy SQLite file). Its ``send_async`` and
+        ``stream_async`` autosave in a worker thread too."""
+        return await asyncio.to_thread(self.load, session_id, runner, autosave=autosave)
+
+    async def save_async(self, session_id: str, conversation: Conversation[Any]) -> None:
+        """``save`` in a worker thread (see ``load_async``)."""
+        await asyncio.to_thread(self.save, session_id, conversation)
 
     def save_pending(self, pending: PendingApproval) -> None:
         """Keep a paused run until someone decides: ``load_pending(pending.id)`` returns it
