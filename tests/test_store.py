@@ -16,7 +16,7 @@ import threading
 from collections.abc import AsyncGenerator, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import _postgres
 import _store_worker
@@ -715,6 +715,56 @@ def test_postgres_store_reconnects_after_losing_its_connection(postgres: Backend
         with pytest.raises(psycopg.OperationalError):
             store.read("s")
         assert len(saved(store, "s") or []) == 2  # a new connection
+
+
+def test_postgres_store_serves_threads_from_several_connections(postgres: Backend) -> None:
+    """A write waiting on a row lock holds one connection; another thread's read goes on
+    through a second one (with a single shared connection it would wait too)."""
+    import psycopg
+
+    with PostgresStore(postgres.target, max_connections=2) as store:
+        chat = store.load("s", runner(echo_model()), autosave=True)
+        chat.send("hello")
+        blocked = threading.Event()
+        outcome: list[object] = []
+
+        def save_turn() -> None:
+            blocked.set()
+            try:
+                chat.send("again")  # its autosave waits for the row lock below
+                outcome.append("saved")
+            except BaseException as error:
+                outcome.append(error)
+
+        with psycopg.connect(postgres.target) as holder, holder.transaction():
+            holder.execute("SELECT 1 FROM toolkit_sessions WHERE session_id = 's' FOR UPDATE")
+            writer = threading.Thread(target=save_turn)
+            writer.start()
+            assert blocked.wait(10)
+            read: list[object] = []
+            reader = threading.Thread(target=lambda: read.append(store.read("s")))
+            reader.start()
+            reader.join(timeout=10)
+            assert not reader.is_alive(), "the read waited for the blocked write"
+            assert writer.is_alive()  # still waiting for the row lock
+        writer.join(timeout=10)
+        assert outcome == ["saved"]
+        stored = read[0]
+        assert isinstance(stored, StoredSession)
+        assert stored.version == 1  # the read saw the session before the blocked write
+        assert len(saved(store, "s") or []) == 4
+
+
+def test_postgres_store_checks_max_connections_and_refuses_use_once_closed(
+    postgres: Backend,
+) -> None:
+    for wrong in (0, -1, True, 2.5):
+        with pytest.raises(ValueError, match="max_connections must be a whole number"):
+            PostgresStore(postgres.target, max_connections=cast("Any", wrong))
+    store = PostgresStore(postgres.target, max_connections=1)
+    store.close()
+    with pytest.raises(StateError, match=r"PostgresStore\(<.*>\) was closed"):
+        store.read("s")
 
 
 def test_a_session_id_postgresql_cannot_store_is_refused_clearly(postgres: Backend) -> None:

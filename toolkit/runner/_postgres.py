@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Self
 
-from toolkit.errors import ConversationConflict
+from toolkit.errors import ConversationConflict, StateError
 from toolkit.runner._store import (
     ConversationStore,
     StoredSession,
@@ -49,8 +49,9 @@ class PostgresStore(ConversationStore):
 
     Saves check the session's version in the same statement that moves it on, so of two
     writers (threads, processes or machines) continuing one session, the second gets
-    ``ConversationConflict`` and writes nothing. One connection is shared behind a lock,
-    so a store can serve several threads; it reconnects when the connection was lost.
+    ``ConversationConflict`` and writes nothing. A store serves many threads from a few
+    connections of its own, opened as they are needed (up to ``max_connections``, each
+    used by one thread at a time); a connection found lost is replaced.
 
     The tables (``toolkit_sessions``, ``toolkit_messages``, ``toolkit_claims``,
     ``toolkit_pending``) are created in the connection's current schema when the store is
@@ -60,6 +61,8 @@ class PostgresStore(ConversationStore):
     Args:
         conninfo: The database, as libpq takes it: ``"postgresql://user@host/dbname"`` or
             ``"host=... dbname=... connect_timeout=10"``.
+        max_connections: The most connections open at once; a thread that finds them all
+            busy waits for one.
 
     Raises:
         ImportError: psycopg is not installed (install the ``postgres`` extra).
@@ -72,7 +75,15 @@ class PostgresStore(ConversationStore):
 
     _SCHEMA_VERSION = 1
 
-    def __init__(self, conninfo: str) -> None:
+    def __init__(self, conninfo: str, *, max_connections: int = 4) -> None:
+        if (
+            isinstance(max_connections, bool)
+            or not isinstance(max_connections, int)  # pyright: ignore[reportUnnecessaryIsInstance]
+            or max_connections < 1
+        ):
+            raise ValueError(
+                f"max_connections must be a whole number of at least 1, got {max_connections!r}"
+            )
         try:
             import psycopg  # the optional extra, loaded when a store is made
         except ImportError as error:
@@ -82,14 +93,19 @@ class PostgresStore(ConversationStore):
             ) from error
         self._psycopg = psycopg
         self._conninfo = conninfo
-        self._lock = threading.Lock()
-        self._db = self._connect()
-        info = self._db.info  # without the password
+        self._max = max_connections
+        self._available = threading.Condition()  # guards the three below
+        self._idle: list[psycopg.Connection[tuple[Any, ...]]] = []
+        self._open = 1  # connections made and not yet closed, idle or in use
+        self._closed = False
+        first = self._connect()
+        info = first.info  # without the password
         self._name = f"{info.user}@{info.host}:{info.port}/{info.dbname}"
+        self._idle.append(first)
         try:
             self._create_schema()
         except BaseException:
-            self._db.close()
+            self.close()
             raise
 
     def __repr__(self) -> str:
@@ -226,9 +242,15 @@ class PostgresStore(ConversationStore):
         return [str(row[0]) for row in rows]
 
     def close(self) -> None:
-        """Close the connection (the store cannot be used afterwards)."""
-        with self._lock:
-            self._db.close()
+        """Close the connections (the store cannot be used afterwards; one in use closes
+        when its call ends)."""
+        with self._available:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._open -= len(idle)
+            self._available.notify_all()
+        for db in idle:
+            db.close()
 
     def __enter__(self) -> Self:
         return self
@@ -250,11 +272,44 @@ class PostgresStore(ConversationStore):
 
     @contextmanager
     def _transaction(self) -> Generator[psycopg.Connection[tuple[Any, ...]], None, None]:
-        with self._lock:
-            if self._db.broken:  # the server went away since: a new connection
-                self._db = self._connect()
-            with self._db.transaction():
-                yield self._db
+        db = self._acquire()
+        try:
+            with db.transaction():
+                yield db
+        finally:
+            self._release(db)
+
+    def _acquire(self) -> psycopg.Connection[tuple[Any, ...]]:
+        """An idle connection, else a new one while fewer than ``max_connections`` are
+        open, else the first to be released."""
+        with self._available:
+            while True:
+                if self._closed:
+                    raise StateError(f"{self!r} was closed")
+                if self._idle:
+                    return self._idle.pop()  # the most recently used: likely still alive
+                if self._open < self._max:
+                    self._open += 1
+                    break
+                self._available.wait()
+        try:
+            return self._connect()
+        except BaseException:
+            with self._available:
+                self._open -= 1
+                self._available.notify()
+            raise
+
+    def _release(self, db: psycopg.Connection[tuple[Any, ...]]) -> None:
+        with self._available:
+            keep = not (self._closed or db.broken or db.closed)
+            if keep:
+                self._idle.append(db)
+            else:
+                self._open -= 1  # lost (the server went away) or the store closed
+            self._available.notify()
+        if not keep:
+            db.close()
 
     def _create_schema(self) -> None:
         with self._transaction() as db:
