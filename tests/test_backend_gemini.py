@@ -14,7 +14,7 @@ from typing import Any, TypeVar, cast
 import pytest
 from fakeserver import Call, FakeServer, Reply
 
-from toolkit import Conversation, Runner, tool
+from toolkit import Conversation, Limits, RunFinished, Runner, tool
 from toolkit.backends import model_for
 from toolkit.backends.gemini import GeminiBackend
 from toolkit.calls import ToolResult
@@ -530,6 +530,41 @@ def test_failed_calls_go_back_as_error_responses(server: FakeServer, client: Any
     assert "integer" in invalid["response"]["error"]
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_malformed_function_call_is_sent_back_and_tried_again(
+    server: FakeServer, client: Any, stream: bool
+) -> None:
+    """Gemini's MALFORMED_FUNCTION_CALL comes with no call and no text: the model is told
+    and calls again, within the retry budget, and the history stays one the API accepts."""
+    malformed = Reply.text("", stop="malformed_call")
+    server.script(
+        [malformed, Reply.calls(Call("get_weather", {"city": "Paris"})), Reply.text("Sunny.")]
+    )
+    runner = Runner(client, model=MODEL, tools=[get_weather])
+    if stream:
+        events = list(runner.stream("Weather in Paris?"))
+        result = cast("RunFinished", events[-1]).result
+    else:
+        result = runner.run("Weather in Paris?")
+    assert (result.stop_reason, result.text) == ("end", "Sunny.")
+    assert [r.status for r in server.requests] == [200, 200, 200]
+    second = camel(server.requests[1].body)
+    told = second["contents"][-1]
+    assert told["role"] == "user"
+    assert "malformed" in told["parts"][-1]["text"]
+    assert second["contents"][-2] == {
+        "role": "model",
+        "parts": [{"text": "(A function call the API could not parse.)"}],
+    }
+
+    server.script([malformed, malformed, malformed])
+    stuck = Runner(client, model=MODEL, tools=[get_weather], limits=Limits(max_retries=1))
+    result = stuck.run("Weather in Paris?")
+    assert result.stop_reason == "max_retries"
+    assert "malformed" in result.explanation
+    assert len(server.requests) == 3 + 2  # the first, and the one retry
+
+
 def test_a_conversation_saved_as_json_continues_with_its_signatures(
     server: FakeServer, client: Any
 ) -> None:
@@ -644,7 +679,7 @@ def test_parse_reply_reads_the_sdk_object() -> None:
         ("PROHIBITED_CONTENT", "content_filter"),
         ("SPII", "content_filter"),
         ("IMAGE_SAFETY", "content_filter"),
-        ("MALFORMED_FUNCTION_CALL", "other"),
+        ("MALFORMED_FUNCTION_CALL", "malformed_call"),
         ("LANGUAGE", "other"),
         ("OTHER", "other"),
         ("SOMETHING_NEW", "other"),

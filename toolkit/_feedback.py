@@ -193,6 +193,14 @@ def cut_off() -> str:
     )
 
 
+def malformed_call() -> str:
+    """The provider could not parse the call the model tried to make (no call came)."""
+    return (
+        "Your last function call was malformed and could not be parsed, so nothing was run. "
+        "Call the function again, with a JSON object of arguments that matches its schema."
+    )
+
+
 def output_invalid(problem: str, tool: str, *, native: bool) -> str:
     """A final answer did not match the required structure; ``problem`` is what checking
     it said (the same text a call with bad arguments gets)."""

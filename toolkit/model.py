@@ -38,13 +38,17 @@ __all__ = [
 ToolChoice = Literal["auto", "none", "required"] | str
 """``"auto"``, ``"none"``, ``"required"``, or the name of the one tool the model must call."""
 
-ReplyStop = Literal["end", "tool_calls", "length", "refusal", "pause", "content_filter", "other"]
+ReplyStop = Literal[
+    "end", "tool_calls", "length", "refusal", "pause", "content_filter", "malformed_call", "other"
+]
 """Why the model stopped one reply, in neutral terms.
 
 ``end``: it answered; ``tool_calls``: it asked for calls; ``length``: cut off by the token
 limit; ``refusal``: it refused; ``pause``: it paused a long turn (Anthropic ``pause_turn``)
 and expects to be sent the conversation again; ``content_filter``: the provider withheld
-output; ``other``: anything else the provider reported.
+output; ``malformed_call``: the provider could not parse the call the model tried to make
+(Gemini's ``MALFORMED_FUNCTION_CALL``), so the reply carries none; the runner asks the
+model to call again; ``other``: anything else the provider reported.
 """
 
 StopReason = Literal[

@@ -24,7 +24,7 @@ from typing import Any, Literal, cast
 ProtocolName = Literal["openai_chat", "openai_responses", "anthropic", "workers_ai", "gemini"]
 """Which wire protocol a request spoke; passed to callable scripts and kept on each record."""
 
-Stop = Literal["end", "length", "pause_turn", "refusal", "content_filter"]
+Stop = Literal["end", "length", "pause_turn", "refusal", "content_filter", "malformed_call"]
 """Why the scripted turn ended; see :class:`Reply` for how each protocol renders it."""
 
 IndexMode = Literal["normal", "omit", "repeat"]

@@ -384,7 +384,12 @@ def _check_system(request: dict[str, Any]) -> None:
 
 
 def _finish_reason(reply: Reply) -> str:
-    mapping = {"length": "MAX_TOKENS", "refusal": "SAFETY", "content_filter": "SAFETY"}
+    mapping = {
+        "length": "MAX_TOKENS",
+        "refusal": "SAFETY",
+        "content_filter": "SAFETY",
+        "malformed_call": "MALFORMED_FUNCTION_CALL",  # sent with no content
+    }
     return mapping.get(reply.stop or "end", "STOP")
 
 
@@ -422,6 +427,8 @@ def _response(
         candidate["content"] = {"role": "model", "parts": parts}
     if final:
         candidate["finishReason"] = _finish_reason(reply)
+        if reply.stop == "malformed_call":
+            candidate["finishMessage"] = "Malformed function call: get_weather(city=Paris"
     return {
         "candidates": [candidate],
         "usageMetadata": _usage(reply, final=final),

@@ -46,7 +46,7 @@ __all__ = ["CODEC", "GeminiCodec", "GeminiStreamAssembler"]
 NAMES = NameRule("a-zA-Z0-9_.:-", 64)
 
 # https://ai.google.dev/api/generate-content#FinishReason; any other reason (LANGUAGE,
-# MALFORMED_FUNCTION_CALL, OTHER, reasons added later) is "other".
+# OTHER, reasons added later) is "other".
 _STOPS: dict[str, ReplyStop] = {
     "STOP": "end",
     "MAX_TOKENS": "length",
@@ -58,11 +58,14 @@ _STOPS: dict[str, ReplyStop] = {
     "SPII": "content_filter",
     "IMAGE_SAFETY": "content_filter",
     "IMAGE_PROHIBITED_CONTENT": "content_filter",
+    # The model tried to call a function, in a form the API could not parse: no call.
+    "MALFORMED_FUNCTION_CALL": "malformed_call",
     "IMAGE_RECITATION": "content_filter",
 }
 _MODES = {"auto": "AUTO", "required": "ANY", "none": "NONE"}
 _EMPTY_TURNS: dict[object, str] = {
     "content_filter": "(The provider withheld the answer.)",
+    "malformed_call": "(A function call the API could not parse.)",
 }
 
 

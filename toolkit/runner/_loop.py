@@ -27,6 +27,7 @@ from toolkit.runner._history import HistoryPolicy
 from toolkit.runner._limits import Limits
 from toolkit.runner._output import OUTPUT_TOOL, Output
 from toolkit.runner._state import (
+    MALFORMED_CALLS,
     Approve,
     Decision,
     Paused,
@@ -244,6 +245,12 @@ def _steps(
             yield StepDone(progress.steps[-1])
             if reply.stop == "pause":
                 continue  # Anthropic pause_turn: send the conversation back as it is
+            if reply.stop == "malformed_call":
+                # No call came, but the model meant one: it is told, and tries again within
+                # the retry budget (as for a call with invalid arguments).
+                progress.retries[MALFORMED_CALLS] = progress.retries.get(MALFORMED_CALLS, 0) + 1
+                codec.append_messages(history, codec.user_message(_feedback.malformed_call()))
+                continue
             end = _ENDS.get(reply.stop, "end")
             output = config.output
             if output is None or end != "end":

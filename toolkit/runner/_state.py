@@ -181,11 +181,20 @@ class RunResult(Generic[OutputT]):
         return [result for step in self.steps for result in step.results]
 
 
+MALFORMED_CALLS = "(malformed call)"
+"""The retry budget's key for replies whose call the provider could not parse."""
+
+
 def explain(reason: StopReason, limits: Any, exhausted: tuple[str, int] | None = None) -> str:
     """One sentence saying why a run ended (``limits`` is the run's ``Limits``;
     ``exhausted``, the tool whose retry budget ran out, and that budget)."""
     if reason == "max_retries" and exhausted is not None:
         name, budget = exhausted
+        if name == MALFORMED_CALLS:
+            return (
+                "Stopped because the model's function calls kept arriving malformed past "
+                f"the retry budget of {budget} (Limits.max_retries)."
+            )
         return (
             f"Stopped because calls of {name!r} kept failing past its retry budget of "
             f"{budget} (Limits.max_retries, or the tool's own max_retries)."
