@@ -11,6 +11,7 @@ nox. `nox -s bench` measures; `nox -s local_model` runs the examples against a r
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -99,23 +100,15 @@ def lowest(session: nox.Session) -> None:
 
 
 def _postgresql_programs() -> Path | None:
-    """Where initdb and pg_ctl are, looked for as tests/_postgres.py looks for them."""
-    found = shutil.which("initdb")
-    candidates = [Path(found).resolve().parent] if found else []
-    if shutil.which("pg_config"):
-        asked = subprocess.run(
-            ["pg_config", "--bindir"], capture_output=True, text=True, check=False
-        )
-        candidates += [Path(asked.stdout.strip())] if asked.returncode == 0 else []
-    debian = Path("/usr/lib/postgresql").glob("*/bin")
-    candidates += sorted(
-        debian,
-        key=lambda p: [int(n) for n in p.parent.name.split(".") if n.isdigit()],
-        reverse=True,
-    )
-    return next(
-        (c for c in candidates if (c / "initdb").is_file() and (c / "pg_ctl").is_file()), None
-    )
+    """Where initdb and pg_ctl are, found as the tests find them (tests/_postgres_programs.py,
+    loaded by path: the standard library only)."""
+    path = ROOT / "tests" / "_postgres_programs.py"
+    spec = importlib.util.spec_from_file_location("_postgres_programs", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.server_programs()
 
 
 def _ensure_postgresql(session: nox.Session) -> None:

@@ -22,35 +22,10 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+from _postgres_programs import server_programs
 
 SUPERUSER = "toolkit"
 _schemas = itertools.count()
-
-
-def server_programs() -> Path | None:
-    """The directory holding initdb and pg_ctl: initdb's on PATH, then ``pg_config
-    --bindir``, then the newest of Debian's /usr/lib/postgresql/<version>/bin."""
-    candidates: list[Path] = []
-    initdb = shutil.which("initdb")
-    if initdb:
-        candidates.append(Path(initdb).resolve().parent)  # a symlink's target, by its pg_ctl
-    pg_config = shutil.which("pg_config")
-    if pg_config:
-        asked = subprocess.run(
-            [pg_config, "--bindir"], capture_output=True, text=True, check=False, timeout=30
-        )
-        if asked.returncode == 0 and asked.stdout.strip():
-            candidates.append(Path(asked.stdout.strip()))
-    debian = Path("/usr/lib/postgresql").glob("*/bin")
-    candidates += sorted(debian, key=lambda p: _version(p.parent.name), reverse=True)
-    for directory in candidates:
-        if (directory / "initdb").is_file() and (directory / "pg_ctl").is_file():
-            return directory
-    return None
-
-
-def _version(name: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in name.split(".") if part.isdigit())
 
 
 @dataclass(frozen=True)

@@ -410,20 +410,10 @@ def mcp_call(server: str, tool_name: str) -> Generator[dict[str, str] | None, No
         return
     attributes = _mcp_attributes(tool_name)
     attributes["toolkit.mcp.server"] = server
-    with otel.tracer.start_as_current_span(
-        f"tools/call {tool_name}",
-        kind=otel.trace.SpanKind.CLIENT,
-        attributes=attributes,
-        record_exception=False,
-        set_status_on_exception=False,
-    ) as span:
+    with _mcp_span(otel, tool_name, otel.trace.SpanKind.CLIENT, attributes, None):
         carrier: dict[str, str] = {}
         otel.propagate.inject(carrier)  # the configured propagators: W3C by default
-        try:
-            yield carrier
-        except BaseException as error:
-            _failed(span, error)
-            raise
+        yield carrier
 
 
 @contextmanager
@@ -442,11 +432,21 @@ def mcp_serve(tool_name: str, meta: Any, request_id: Any) -> Generator[None, Non
             if isinstance(value, str) and len(value) <= longest:
                 carrier[key] = value
     parent = otel.propagate.extract(carrier) if carrier else None
+    attributes = _mcp_attributes(tool_name, request_id)
+    with _mcp_span(otel, tool_name, otel.trace.SpanKind.SERVER, attributes, parent):
+        yield
+
+
+@contextmanager
+def _mcp_span(
+    otel: Any, tool_name: str, kind: Any, attributes: dict[str, Any], parent: Any
+) -> Generator[None, None, None]:
+    """A current ``tools/call {tool_name}`` span for the block, failed by what escapes it."""
     with otel.tracer.start_as_current_span(
         f"tools/call {tool_name}",
         context=parent,
-        kind=otel.trace.SpanKind.SERVER,
-        attributes=_mcp_attributes(tool_name, request_id),
+        kind=kind,
+        attributes=attributes,
         record_exception=False,
         set_status_on_exception=False,
     ) as span:

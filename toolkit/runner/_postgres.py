@@ -17,8 +17,8 @@ from toolkit.runner._store import (
     ConversationStore,
     StoredSession,
     conflict_message,
-    parse_messages,
     schema_missing,
+    session_of_rows,
 )
 
 if TYPE_CHECKING:
@@ -121,11 +121,7 @@ class PostgresStore(ConversationStore):
                 " WHERE s.session_id = %s ORDER BY m.position",
                 (_key(session_id),),
             ).fetchall()
-        if not rows:
-            return None
-        bodies = [body for _, _, body in rows if body is not None]  # None: no messages
-        messages = parse_messages(session_id, bodies)
-        return StoredSession(format=str(rows[0][0]), messages=messages, version=int(rows[0][1]))
+        return session_of_rows(session_id, rows)
 
     def write(
         self,

@@ -315,11 +315,7 @@ class SQLiteStore(ConversationStore):
                 " WHERE s.session_id = ? ORDER BY m.position",
                 (session_id,),
             ).fetchall()
-        if not rows:
-            return None
-        bodies = [body for _, _, body in rows if body is not None]  # None: no messages
-        messages = parse_messages(session_id, bodies)
-        return StoredSession(format=str(rows[0][0]), messages=messages, version=int(rows[0][1]))
+        return session_of_rows(session_id, rows)
 
     def write(
         self,
@@ -508,12 +504,17 @@ def schema_missing(found: object, known: int, where: str) -> bool:
     )
 
 
-def parse_messages(session_id: str, bodies: Sequence[Any]) -> list[Any]:
-    """The stored JSON bodies of a session's messages, read back.
+def session_of_rows(session_id: str, rows: Sequence[Sequence[Any]]) -> StoredSession | None:
+    """The session read by a store's one query: its rows ``(format, version, body)``, one
+    per message in order (a session without messages: one row, ``body`` null); ``None``
+    when there are no rows.
 
     Raises:
         StateError: a body is not a JSON object (the message says which).
     """
+    if not rows:
+        return None
+    bodies = [row[2] for row in rows if row[2] is not None]
     messages: list[Any] = []
     for position, body in enumerate(bodies):
         try:
@@ -525,7 +526,7 @@ def parse_messages(session_id: str, bodies: Sequence[Any]) -> list[Any]:
                 f"session {session_id!r} cannot be loaded: message {position} is not a JSON object"
             )
         messages.append(message)
-    return messages
+    return StoredSession(format=str(rows[0][0]), messages=messages, version=int(rows[0][1]))
 
 
 def conflict_message(session_id: str, expected: int, current: int) -> str:
